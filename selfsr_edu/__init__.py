@@ -1,0 +1,46 @@
+"""selfsr_edu: a teachable implementation of SelfSR face super-resolution.
+
+Zeng, Zhang, Liu, Tian and Liu, "SelfSR: Self-Conditioned Face Super-Resolution
+in the Wild via Flow Field Degradation Network". Two stages:
+
+1. a flow-field degradation network G learns how real low-resolution faces are
+   degraded (Sec. III-A, Eqs. 1-5);
+2. a self-conditioned, progressively grown SR network R learns to undo it
+   (Sec. III-B, Eqs. 6-11).
+
+The public surface kept small on purpose: import submodules for the parts
+(``selfsr_edu.warp``, ``selfsr_edu.resize``, ``selfsr_edu.metrics``,
+``selfsr_edu.models``, ``selfsr_edu.losses``, ``selfsr_edu.data``).
+"""
+from __future__ import annotations
+
+import os
+import random
+
+__version__ = "0.1.0"
+
+#: Quick mode (``SELFSR_QUICK=1``): tiny presets and short runs so every
+#: notebook finishes in under a minute on a 2-core CPU. ``make test`` sets it.
+QUICK: bool = os.environ.get("SELFSR_QUICK", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+def default_device():
+    """``torch.device('cuda')`` when a GPU is visible, else ``cpu``."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and all GPUs)."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+__all__ = ["QUICK", "default_device", "seed_everything", "__version__"]

@@ -1,0 +1,101 @@
+"""Reading and writing images as 3×H×W float tensors in [0, 1] (RGB).
+
+Conversions on load, so every image that reaches a model is 3-channel RGB:
+
+* grayscale (``L``, ``1``, ``I``, ``I;16``, ``F``) is copied into R, G and B;
+* 16-bit images are divided by 65535 (8-bit by 255, float ``F`` images by 1);
+* images with transparency (``RGBA``, ``LA``, ``P`` with a transparent
+  colour) are composited **on white**, the background scanned faces usually
+  have;
+* palette and CMYK images are converted by Pillow.
+
+Errors name the file: a missing path, a folder, a file Pillow cannot
+identify (not an image) or a truncated/corrupt image each raise an error
+saying which it was.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+class ImageReadError(ValueError):
+    """A file exists but is not a readable image."""
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """A Pillow image as a 3×H×W float tensor in [0, 1] (rules in the module docstring)."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        arr = np.asarray(img, dtype=np.float64) / 65535.0
+    elif mode == "I":
+        arr = np.asarray(img, dtype=np.float64)
+        arr = arr / (65535.0 if arr.max(initial=0) > 255 else 255.0)
+    elif mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+    elif mode in ("L", "1"):
+        arr = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+    else:
+        has_alpha = mode in ("RGBA", "LA", "RGBa", "La", "PA") or (mode == "P" and "transparency" in img.info)
+        if has_alpha:
+            rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0
+            alpha = rgba[..., 3:4]
+            arr = rgba[..., :3] * alpha + (1.0 - alpha)  # composite on white
+        else:
+            arr = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    return torch.from_numpy(np.clip(arr, 0.0, 1.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def load_image(path: str | os.PathLike) -> torch.Tensor:
+    """Read an image file as a 3×H×W float tensor in [0, 1], RGB."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"image {path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, expected an image file")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return pil_to_tensor(img)
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(f"{path} is not an image Pillow can read (wrong format or not an image)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{path} is corrupt or truncated: {exc}") from exc
+
+
+def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
+    """3×H×W (or 1×3×H×W) [0, 1] tensor → H×W×3 uint8 array, rounding to nearest."""
+    if image.dim() == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] not in (1, 3):
+        raise ValueError(f"expected a 3×H×W (or 1×H×W) image tensor, got shape {tuple(image.shape)}")
+    if image.shape[0] == 1:
+        image = image.expand(3, -1, -1)
+    arr = image.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+    return arr.permute(1, 2, 0).cpu().numpy()
+
+
+def save_image(image: torch.Tensor, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write a 3×H×W [0, 1] tensor as an 8-bit PNG. Refuses to replace an
+    existing file unless ``overwrite=True``; parent folders are created."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"save_image writes PNG only (lossless); got {path}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.png")
+    Image.fromarray(tensor_to_uint8(image)).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+__all__ = ["load_image", "save_image", "pil_to_tensor", "tensor_to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]
