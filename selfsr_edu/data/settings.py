@@ -1,0 +1,143 @@
+"""Datasets for the paper's two settings, built on SynthFaces.
+
+(a) **Paired ×8** (Table I, the DIC protocol): HR 128×128 faces, LR 16×16 by
+    PIL-compatible bicubic (:func:`selfsr_edu.data.resize.bicubic_pil`), LR
+    quantised to 8 bits as if saved to PNG.
+(b) **Unpaired real-world ×4** (Sec. IV-B): HR 64×64 faces from one range of
+    faces, "real" LR 16×16 faces from a disjoint range, downsampled and then
+    degraded by the hidden :class:`~selfsr_edu.data.wild.WildDegradation`;
+    plus a test split whose clean HR is known, so SR in the wild can be scored
+    with PSNR/SSIM (which the paper could not do on Widerface).
+
+Face index ranges (item ``i`` of a split is SynthFaces face ``START + i`` of
+world ``seed``; each range holds :data:`RANGE_LEN` faces, so they never
+overlap):
+
+==========================  ===========================
+paired  ``train``           ``[0, 10^8)``
+paired  ``test``            ``[10^8, 2·10^8)``
+wild    ``train`` HR (A)    ``[2·10^8, 3·10^8)``
+wild    ``train`` LR (B)    ``[3·10^8, 4·10^8)``
+wild    ``test``  (C)       ``[4·10^8, 5·10^8)``
+==========================  ===========================
+
+The wild degradation of face ``k`` uses ``WildDegradation(seed).sample_params(k)``
+with ``k`` the global face index, so every item is deterministic per
+``(seed, split, index)``.
+"""
+from __future__ import annotations
+
+import torch
+
+from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.data.synthfaces import SynthFaces
+from selfsr_edu.data.wild import WildDegradation
+
+RANGE_LEN = 100_000_000
+PAIRED_TRAIN_START = 0
+PAIRED_TEST_START = 1 * RANGE_LEN
+WILD_HR_START = 2 * RANGE_LEN  # range A
+WILD_LR_START = 3 * RANGE_LEN  # range B
+WILD_TEST_START = 4 * RANGE_LEN  # range C
+
+
+def quantise8(x: torch.Tensor) -> torch.Tensor:
+    """Round to the 8-bit grid, ``round(255 x) / 255`` (as if saved to PNG)."""
+    return (x.clamp(0, 1) * 255).round() / 255
+
+
+def _check(n, split, splits):
+    if split not in splits:
+        raise ValueError(f"split must be one of {splits}, got {split!r}")
+    if not 0 <= int(n) <= RANGE_LEN:
+        raise ValueError(f"n must be in [0, {RANGE_LEN}], got {n}")
+
+
+class PairedSynthFaces(torch.utils.data.Dataset):
+    """Paired ×8 setting, DIC protocol: HR 128×128 SynthFaces, LR 16×16 by PIL-compatible bicubic
+    (selfsr_edu.data.resize.bicubic_pil), LR quantised to 8 bits as if saved to PNG.
+
+    Item ``i`` -> ``{"hr": 3×hr_size×hr_size, "lr": 3×(hr_size//scale)×(hr_size//scale)}``.
+    ``train`` uses faces ``[0, 10^8)``, ``test`` faces ``[10^8, 2·10^8)`` (disjoint).
+    """
+
+    def __init__(self, n: int, split: str = "train", hr_size: int = 128, scale: int = 8, seed: int = 0):
+        _check(n, split, ("train", "test"))
+        if int(scale) < 1 or int(hr_size) % int(scale):
+            raise ValueError(f"scale must be >= 1 and divide hr_size, got hr_size={hr_size}, scale={scale}")
+        self.n, self.split, self.hr_size, self.scale, self.seed = int(n), split, int(hr_size), int(scale), int(seed)
+        self.lr_size = self.hr_size // self.scale
+        start = PAIRED_TRAIN_START if split == "train" else PAIRED_TEST_START
+        self.faces = SynthFaces(self.n, size=self.hr_size, seed=self.seed, offset=start)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def params(self, i: int) -> dict:
+        """Face parameters of item ``i``."""
+        return self.faces.params(i)
+
+    def __getitem__(self, i: int) -> dict:
+        hr = self.faces[i]
+        lr = quantise8(bicubic_pil(hr[None], self.lr_size)[0])
+        return {"hr": hr, "lr": lr}
+
+
+class WildSynthFaces(torch.utils.data.Dataset):
+    """Unpaired real-world ×4 setting of Sec. IV-B on SynthFaces: HR 64×64, LR 16×16.
+
+    ``train`` item ``i``:
+
+    * ``hr``: face ``A + i`` at ``hr_size`` (I_real^H);
+    * ``lr_clean``: ``quantise8(bicubic_pil(hr, lr_size))`` (I_syn^L, G's clean input);
+    * ``lr_true``: the hidden degradation applied to ``lr_clean`` with the
+      parameters of face ``A + i`` (the known truth G should learn; never
+      use it for training);
+    * ``lr_real``: face ``B + i`` downsampled the same way then wild-degraded
+      with the parameters of face ``B + i`` (I_real^L, unpaired with ``hr``).
+
+    ``test`` item ``i``: ``hr`` (face ``C + i``), ``lr_clean`` and ``lr_real``
+    (its wild-degraded LR), so SR in the wild is scored against ``hr``.
+    """
+
+    def __init__(self, n: int, split: str = "train", hr_size: int = 64, lr_size: int = 16, seed: int = 0):
+        _check(n, split, ("train", "test"))
+        if int(lr_size) < 1 or int(lr_size) > int(hr_size):
+            raise ValueError(f"lr_size must be in [1, hr_size], got hr_size={hr_size}, lr_size={lr_size}")
+        self.n, self.split, self.hr_size, self.lr_size, self.seed = int(n), split, int(hr_size), int(lr_size), int(seed)
+        self.degradation = WildDegradation(self.seed)
+        if split == "train":
+            self.hr_faces = SynthFaces(self.n, size=self.hr_size, seed=self.seed, offset=WILD_HR_START)
+            self.lr_faces = SynthFaces(self.n, size=self.hr_size, seed=self.seed, offset=WILD_LR_START)
+        else:
+            self.hr_faces = SynthFaces(self.n, size=self.hr_size, seed=self.seed, offset=WILD_TEST_START)
+            self.lr_faces = self.hr_faces
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _down(self, hr: torch.Tensor) -> torch.Tensor:
+        return quantise8(bicubic_pil(hr[None], self.lr_size))
+
+    def params(self, i: int) -> dict:
+        """Face and degradation parameters of item ``i`` (``hr``/``real`` parts)."""
+        out = {"hr": self.hr_faces.params(i), "hr_degradation": self.degradation.sample_params(self.hr_faces._index(i))}
+        if self.split == "train":
+            out["real"] = self.lr_faces.params(i)
+            out["real_degradation"] = self.degradation.sample_params(self.lr_faces._index(i))
+        return out
+
+    def __getitem__(self, i: int) -> dict:
+        hr = self.hr_faces[i]
+        lr_clean = self._down(hr)
+        k_hr = self.hr_faces._index(i)
+        if self.split == "test":
+            lr_real = self.degradation(lr_clean, [k_hr])
+            return {"hr": hr, "lr_clean": lr_clean[0], "lr_real": lr_real[0]}
+        lr_true = self.degradation(lr_clean, [k_hr])
+        other = self._down(self.lr_faces[i])
+        lr_real = self.degradation(other, [self.lr_faces._index(i)])
+        return {"hr": hr, "lr_clean": lr_clean[0], "lr_true": lr_true[0], "lr_real": lr_real[0]}
+
+
+__all__ = ["PairedSynthFaces", "WildSynthFaces", "quantise8"]
