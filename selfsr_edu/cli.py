@@ -14,6 +14,7 @@ import sys
 #: Modules that define verbs, in the order ``--help`` lists them.
 VERB_MODULES = [
     "selfsr_edu.data.cli",
+    "selfsr_edu.train.degradation",
 ]
 
 
