@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +143,9 @@ def sample_params(seed: int, index: int) -> dict:
     # head shape
     p["face_width"] = float(u(0.47, 0.58))
     p["face_height"] = float(u(0.64, 0.76))
-    p["jaw_taper"] = float(u(0.15, 0.45))
+    p["jaw_taper"] = float(u(0.1, 0.4))
+    p["chin"] = float(u(2.0, 3.0))
+    p["neck_width"] = float(u(0.45, 0.6))
     p["face_center_y"] = float(u(0.06, 0.12))
     # skin
     p["skin_tone"] = float(r.beta(1.6, 1.9))
@@ -183,7 +186,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["eye_y"] = float(u(-0.06, 0.02))
     p["eye_spacing"] = float(u(0.19, 0.24))
     p["eye_width"] = float(u(0.085, 0.115))
-    p["eye_open"] = float(u(0.03, 0.055))
+    p["eye_open"] = float(u(0.035, 0.06))
     p["eye_tilt"] = float(u(-0.08, 0.12))
     ic = _choice(r, IRIS_COLOURS)
     p["iris_colour"] = ic
@@ -221,6 +224,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["glasses_rgb"] = [float(c) for c in frame[int(r.integers(0, len(frame)))]]
     p["lens_tint"] = float(u(0.0, 0.35))
     p["facial_hair"] = _choice(r, FACIAL_HAIR)
+    p["beard_density"] = float(u(0.5, 1.0))
     p["earrings"] = bool(r.random() < RATES["earrings"])
     p["earring_kind"] = ("stud", "hoop")[int(r.integers(0, 2))] if p["earrings"] else "none"
     p["earring_rgb"] = [float(c) for c in [(0.85, 0.70, 0.30), (0.80, 0.80, 0.82), (0.95, 0.93, 0.88)][int(r.integers(0, 3))]]
@@ -245,66 +249,91 @@ def sample_params(seed: int, index: int) -> dict:
 # ---------------------------------------------------------------------------
 # Rasterisation helpers
 # ---------------------------------------------------------------------------
+_F = np.float32
+
+
 def _smooth(t: np.ndarray) -> np.ndarray:
+    """Smoothstep ``3t² − 2t³`` of ``t`` clipped to [0, 1]."""
     t = np.clip(t, 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
-def _value_noise(rng: np.random.Generator, shape: tuple, cells: int) -> np.ndarray:
-    """Smooth noise in [-1, 1]: a ``cells×cells`` random grid, bilinearly upsampled."""
-    h, w = shape
-    grid = rng.uniform(-1.0, 1.0, (cells + 1, cells + 1)).astype(np.float32)
-    y = np.linspace(0, cells, h, dtype=np.float32)
-    x = np.linspace(0, cells, w, dtype=np.float32)
-    y0 = np.minimum(y.astype(np.int32), cells - 1)
-    x0 = np.minimum(x.astype(np.int32), cells - 1)
-    wy = _smooth(y - y0)[:, None]
-    wx = _smooth(x - x0)[None, :]
-    g00 = grid[y0][:, x0]
-    g01 = grid[y0][:, x0 + 1]
-    g10 = grid[y0 + 1][:, x0]
-    g11 = grid[y0 + 1][:, x0 + 1]
-    return (g00 * (1 - wx) + g01 * wx) * (1 - wy) + (g10 * (1 - wx) + g11 * wx) * wy
+@lru_cache(maxsize=64)
+def _interp_matrix(n: int, cells: int) -> np.ndarray:
+    """``n×(cells+1)`` matrix that smoothly interpolates a 1-D grid (smoothstep weights)."""
+    x = np.linspace(0, cells, n, dtype=np.float64)
+    i0 = np.minimum(x.astype(np.int64), cells - 1)
+    w = x - i0
+    w = w * w * (3 - 2 * w)
+    m = np.zeros((n, cells + 1), np.float64)
+    m[np.arange(n), i0] = 1 - w
+    m[np.arange(n), i0 + 1] = w
+    return m.astype(_F)
+
+
+def _value_noise(rng: np.random.Generator, n: int, cells: int) -> np.ndarray:
+    """Smooth ``n×n`` noise in [-1, 1]: a random ``(cells+1)²`` grid, interpolated.
+
+    Separable, so it is two small matrix products ``M G Mᵀ``.
+    """
+    g = rng.uniform(-1.0, 1.0, (cells + 1, cells + 1)).astype(_F)
+    m = _interp_matrix(n, cells)
+    return m @ g @ m.T
+
+
+def _up2(a: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour ×2 upsampling of the last two axes."""
+    out = np.empty(a.shape[:-2] + (a.shape[-2] * 2, a.shape[-1] * 2), a.dtype)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            out[..., dy::2, dx::2] = a
+    return out
 
 
 class _Canvas:
-    """A supersampled RGB canvas with face-unit coordinates under a pose."""
+    """A planar ``3×side×side`` RGB canvas with face-unit coordinates under a pose."""
 
-    def __init__(self, side: int, rotation_deg: float, shift: tuple, scale: float):
+    def __init__(self, side: int, p: dict):
         self.side = side
-        self.img = np.zeros((side, side, 3), np.float32)
-        c = (np.arange(side, dtype=np.float32) + 0.5) / side * 2.0 - 1.0
+        self.img = np.zeros((3, side, side), _F)
+        c = (np.arange(side, dtype=_F) + 0.5) / side * 2.0 - 1.0
         self.X, self.Y = np.meshgrid(c, c)  # image units
-        th = math.radians(rotation_deg)
+        th = math.radians(p["rotation"])
         self.cos, self.sin = math.cos(th), math.sin(th)
-        self.t = shift
-        self.s = scale
-        xs, ys = (self.X - shift[0]) / scale, (self.Y - shift[1]) / scale
-        self.U = (self.cos * xs + self.sin * ys).astype(np.float32)
-        self.V = (-self.sin * xs + self.cos * ys).astype(np.float32)
-        self.ppu = scale * side / 2.0  # pixels per face unit
+        self.t = (p["shift_x"], p["shift_y"])
+        self.s = p["scale"]
+        xs, ys = (self.X - self.t[0]) / self.s, (self.Y - self.t[1]) / self.s
+        self.U = (self.cos * xs + self.sin * ys).astype(_F)
+        self.V = (-self.sin * xs + self.cos * ys).astype(_F)
+        self.ppu = self.s * side / 2.0  # pixels per face unit
 
-    def box(self, cx: float, cy: float, r: float):
-        """Pixel slices bounding a face-unit disc; ``None`` when off canvas."""
-        X = self.s * (self.cos * cx - self.sin * cy) + self.t[0]
-        Y = self.s * (self.sin * cx + self.cos * cy) + self.t[1]
-        px, py = (X + 1) / 2 * self.side, (Y + 1) / 2 * self.side
-        rp = r * self.ppu + 2
-        x0, x1 = max(int(px - rp), 0), min(int(px + rp) + 1, self.side)
-        y0, y1 = max(int(py - rp), 0), min(int(py + rp) + 1, self.side)
+    def rbox(self, u0: float, v0: float, u1: float, v1: float):
+        """Pixel slices bounding a face-unit rectangle; ``None`` when off canvas."""
+        xs, ys = [], []
+        for u, v in ((u0, v0), (u0, v1), (u1, v0), (u1, v1)):
+            X = self.s * (self.cos * u - self.sin * v) + self.t[0]
+            Y = self.s * (self.sin * u + self.cos * v) + self.t[1]
+            xs.append((X + 1) / 2 * self.side)
+            ys.append((Y + 1) / 2 * self.side)
+        x0, x1 = max(int(min(xs)) - 2, 0), min(int(max(xs)) + 3, self.side)
+        y0, y1 = max(int(min(ys)) - 2, 0), min(int(max(ys)) + 3, self.side)
         if x0 >= x1 or y0 >= y1:
             return None
         return (slice(y0, y1), slice(x0, x1))
 
-    def cov(self, d: np.ndarray, soft: float = 0.0) -> np.ndarray:
+    def box(self, cx: float, cy: float, r: float):
+        return self.rbox(cx - r, cy - r, cx + r, cy + r)
+
+    def cov(self, d, soft: float = 0.0):
         """Coverage from a signed distance ``d`` in face units (positive inside).
 
-        A 1-pixel linear ramp gives anti-aliased hard edges; ``soft`` (face
-        units) widens it into a smooth fall-off for shadows and blushes.
+        A one-pixel linear ramp anti-aliases hard edges (the covered area of a
+        pixel); ``soft`` (face units) widens it into a smoothstep fall-off for
+        shadows and blushes.
         """
-        width = 1.0 + soft * self.ppu
-        t = 0.5 + d * (self.ppu / width)
-        return _smooth(t) if soft > 0 else np.clip(t, 0.0, 1.0)
+        if soft > 0:
+            return _smooth(0.5 + d / (soft + 1.0 / self.ppu))
+        return np.clip(0.5 + d * self.ppu, 0.0, 1.0)
 
     def local(self, sl, cx, cy, angle_deg=0.0):
         u = self.U[sl] - cx
@@ -316,7 +345,11 @@ class _Canvas:
         return u, v
 
     def ellipse(self, cx, cy, rx, ry, angle=0.0, soft=0.0):
-        """(slices, coverage) of an ellipse; approximate signed distance along the ray."""
+        """(slices, coverage) of an ellipse.
+
+        Signed distance approximated along the ray from the centre,
+        ``d = (1 − ρ) |p| / ρ`` with ``ρ² = (u/rx)² + (v/ry)²``.
+        """
         sl = self.box(cx, cy, max(rx, ry) + soft)
         if sl is None:
             return None, None
@@ -326,28 +359,22 @@ class _Canvas:
         k = np.sqrt((u * u + v * v + 1e-12) / (f + 1e-12 / (m * m)))
         return sl, self.cov((1.0 - np.sqrt(f)) * k, soft)
 
-    def superellipse(self, cx, cy, rx, ry, n=4.0, angle=0.0):
-        """(slices, signed distance) of ``|u/rx|^n + |v/ry|^n = 1`` (approximate)."""
-        sl = self.box(cx, cy, max(rx, ry) * 1.2)
-        if sl is None:
-            return None, None
-        u, v = self.local(sl, cx, cy, angle)
-        r = (np.abs(u / rx) ** n + np.abs(v / ry) ** n) ** (1.0 / n)
-        return sl, (1.0 - r) * min(rx, ry)
-
     def paint(self, sl, alpha, colour):
+        """Over operator ``I ← I + α (c − I)``; ``colour`` is RGB or 3×h×w."""
         if sl is None:
             return
-        reg = self.img[sl]
-        colour = np.asarray(colour, np.float32)
-        reg += alpha[..., None] * (colour - reg)
+        reg = self.img[(slice(None),) + sl]
+        colour = np.asarray(colour, _F)
+        if colour.ndim == 1:
+            colour = colour[:, None, None]
+        reg += alpha[None] * (colour - reg)
 
-    def dots(self, xs, ys, radii, colours, alphas):
-        """Many small discs at once (freckles, moles): vectorised over dots."""
-        for x, y, rr, c, a in zip(xs, ys, radii, colours, alphas):
-            sl, cv = self.ellipse(x, y, rr, rr)
-            if sl is not None:
-                self.paint(sl, cv * a, c)
+    def region(self, sl):
+        return self.img[(slice(None),) + sl]
+
+
+def _rgb(c) -> np.ndarray:
+    return np.asarray(c, _F)[:, None, None]
 
 
 # ---------------------------------------------------------------------------
@@ -356,9 +383,13 @@ class _Canvas:
 def render_face(params: dict, size: int = 128) -> np.ndarray:
     """Render one face: ``size×size×3`` float32 in [0, 1] from :func:`sample_params`.
 
-    ``size >= 128`` renders at ``2*size`` and box-filters 2×2 (anti-aliasing).
-    Assumed: smaller sizes render at 128 and shrink with PIL-compatible bicubic,
-    so they are the same identity at lower resolution.
+    Two passes share one pose. Large smooth layers (background, back hair,
+    clothes, neck) and the textures (hair strands, skin, Lambertian shading)
+    are computed at the output resolution with analytic one-pixel edge
+    ramps; the face itself (every small detail) is drawn on a 2× supersampled
+    canvas on top, which is then box-filtered 2×2 down.
+    Assumed: sizes below 128 render at 128 and shrink with PIL bicubic, so
+    they are the same identity at lower resolution.
     """
     size = int(size)
     if size < 8:
@@ -368,360 +399,404 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
 
         big = render_face(params, 128)
         im = Image.fromarray(np.round(big * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
-        return np.asarray(im, dtype=np.float32) / 255.0
-    ss = 2
-    side = size * ss
+        return np.asarray(im, dtype=_F) / 255.0
     p = params
     rng = np.random.Generator(np.random.PCG64(int(p["texture_seed"])))
-    cv = _Canvas(side, p["rotation"], (p["shift_x"], p["shift_y"]), p["scale"])
-    _background(cv, p, rng)
+    lo = _Canvas(size, p)
 
-    skin = skin_colour(p["skin_tone"]) * np.array([1 + p["skin_redness"], 1.0, 1 - p["skin_redness"]])
-    skin = np.clip(skin, 0, 1).astype(np.float32)
+    # Lambertian shading of a head ellipsoid: shade = a + (1 - a) max(0, n . l)
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
-    # Lambertian shading of a head ellipsoid (face units).
     L = np.array([p["light_x"], p["light_y"], 0.0])
     L[2] = math.sqrt(max(1e-6, 1 - L[0] ** 2 - L[1] ** 2))
-    nx = cv.U / (fw * 1.15)
-    ny = (cv.V - fcy) / (fh * 1.15)
+    nx = lo.U / (fw * 1.12)
+    ny = (lo.V - fcy) / (fh * 1.12)
     nz = np.sqrt(np.clip(1 - nx * nx - ny * ny, 0.0, 1.0))
     lam = np.clip(nx * L[0] + ny * L[1] + nz * L[2], 0.0, 1.0)
     amb = p["ambient"]
-    shade = (amb + (1 - amb) * lam).astype(np.float32)
-    cv.shade = shade
-    cv.light = L
-    # skin albedo field with low/mid-frequency blotches and fine pores
+    shade = (amb + (1 - amb) * lam).astype(_F)
+
+    skin = np.clip(skin_colour(p["skin_tone"]) * np.array([1 + p["skin_redness"], 1.0, 1 - p["skin_redness"]]), 0, 1)
     tex = p["skin_texture"]
-    sk_noise = 1.0 + tex * (0.6 * _value_noise(rng, (side, side), 6) + 0.4 * _value_noise(rng, (side, side), 40))
-    skin_field = skin[None, None, :] * sk_noise[..., None]
-    cv.skin_field = skin_field
+    sk_noise = 1.0 + tex * (0.6 * _value_noise(rng, size, 6) + 0.4 * _value_noise(rng, size, 45))
+    skin_lit = _rgb(skin) * (sk_noise * shade)[None]
+    hair = np.array(p["hair_rgb"], _F)
+    hair_tex = _hair_texture(lo, p, rng)
+    hair_lit = _rgb(hair) * (hair_tex * shade)[None]
 
-    hair = np.array(p["hair_rgb"], np.float32)
-    hair_tex = _hair_texture(cv, p, rng)
+    lo.light = L
+    _background(lo, p, rng)
+    _back_hair(lo, p, hair_lit)
+    _neck_and_clothes(lo, p, skin_lit, rng)
 
-    _back_hair(cv, p, hair, hair_tex)
-    _clothes(cv, p, skin_field, rng)
-    _ears(cv, p, skin_field, shade, early=True)
-    _face(cv, p, skin_field, shade)
-    _freckles(cv, p, skin, rng)
-    _nose(cv, p, skin)
-    _facial_hair(cv, p, hair, hair_tex, rng)
-    _mouth(cv, p, skin)
-    _eyes(cv, p, skin)
-    _brows(cv, p, hair, rng)
-    _front_hair(cv, p, hair, hair_tex)
-    _ears(cv, p, skin_field, shade, early=False)
-    _glasses(cv, p)
+    hi = _Canvas(2 * size, p)
+    hi.img = _up2(lo.img)
+    hi.light = L
+    hi.skin = _up2(skin_lit)
+    hi.hair = _up2(hair_lit)
+    hi.shade = _up2(shade)
+    _ears(hi, p, skin)
+    _face(hi, p, skin)
+    _freckles(hi, p, skin, rng)
+    _nose(hi, p, skin)
+    _facial_hair(hi, p, rng)
+    _mouth(hi, p, skin)
+    _eyes(hi, p, skin)
+    _brows(hi, p, hair)
+    _front_hair(hi, p)
+    _earrings(hi, p)
+    _glasses(hi, p)
 
-    img = cv.img
-    # global camera response: exposure, white balance, gentle vignette
+    a = hi.img
+    img = (a[:, 0::2, 0::2] + a[:, 1::2, 0::2] + a[:, 0::2, 1::2] + a[:, 1::2, 1::2]) * 0.25
+    # camera: exposure, white balance, gentle vignette (linear, so after the box filter)
     wb = p["white_balance"]
-    img = img * np.float32(p["exposure"]) * np.array([1 + wb, 1.0, 1 - wb], np.float32)
-    vig = 1.0 - 0.12 * (cv.X**2 + cv.Y**2)
-    img = img * vig[..., None]
-    img = img.reshape(size, ss, size, ss, 3).mean(axis=(1, 3))
-    return np.clip(img, 0.0, 1.0).astype(np.float32)
+    gain = p["exposure"] * np.array([1 + wb, 1.0, 1 - wb], _F)
+    vig = 1.0 - 0.12 * (lo.X**2 + lo.Y**2)
+    img = img * gain[:, None, None] * vig[None]
+    return np.ascontiguousarray(np.clip(img, 0.0, 1.0).transpose(1, 2, 0))
 
 
 def _hair_texture(cv: _Canvas, p: dict, rng) -> np.ndarray:
-    """Per-pixel hair brightness: strands radiating from the crown + clumps + sheen."""
-    crown_y = p["face_center_y"] - p["face_height"] - 0.15
-    du, dv = cv.U - p["fringe_tilt"] * 0.3, cv.V - crown_y
-    phi = np.arctan2(du, dv)  # angle around the crown
-    n = 900
-    strands = rng.uniform(-1, 1, n + 1).astype(np.float32)
-    strands = 0.6 * strands + 0.4 * np.roll(strands, 1)
-    fine = np.interp(phi * (n / (2 * math.pi)) % n, np.arange(n + 1), strands)
+    """Hair brightness: strands radiating from the crown, clumps, waves and a sheen band."""
+    n = cv.side
+    crown_y = p["face_center_y"] - p["face_height"] - 0.2
+    du, dv = cv.U - p["fringe_tilt"] * 0.4, cv.V - crown_y
     rho = np.sqrt(du * du + dv * dv)
-    coarse = _value_noise(rng, cv.U.shape, 10)
-    curl = p["hair_curl"] if p["hair_style"] == "curly" else p["hair_curl"] * 0.3
-    if p["hair_style"] == "curly":
-        bumps = _value_noise(rng, cv.U.shape, 36)
-        t = 0.72 + 0.2 * bumps + 0.1 * fine * (1 - curl) + 0.08 * coarse
-    elif p["hair_style"] == "buzz":
-        t = 0.85 + 0.1 * _value_noise(rng, cv.U.shape, 60) + 0.05 * coarse
+    coarse = _value_noise(rng, n, 10)
+    style, curl = p["hair_style"], p["hair_curl"]
+    if style == "curly":
+        bumps = _value_noise(rng, n, 40) + 0.5 * _value_noise(rng, n, 22)
+        t = 0.7 + 0.28 * bumps + 0.08 * coarse
+    elif style == "buzz":
+        t = 0.85 + 0.12 * _value_noise(rng, n, 64) + 0.05 * coarse
     else:
-        wav = np.sin(rho * (20 + 40 * curl) + coarse * 3) * 0.08 * curl
-        t = 0.72 + 0.22 * fine + 0.08 * coarse + wav
-    sheen = np.exp(-(((rho - 0.35 - 0.1 * coarse) / 0.08) ** 2)) * 0.35
-    return (t + sheen).astype(np.float32)
+        phi = np.arctan2(du, dv)
+        k = 400
+        strands = rng.uniform(-1, 1, k + 1).astype(_F)
+        strands[-1] = strands[0]
+        # wavy hair: the strand angle drifts with the distance from the crown
+        phi = phi + 0.06 * curl * np.sin(rho * 25 + coarse)
+        fine = np.interp((phi * (k / (2 * math.pi))) % k, np.arange(k + 1), strands).astype(_F)
+        t = 0.74 + 0.2 * fine + 0.1 * coarse
+    sheen = np.exp(-(((rho - 0.45 - 0.08 * coarse) / 0.07) ** 2)) * 0.3
+    return (t + sheen).astype(_F)
 
 
 def _background(cv: _Canvas, p: dict, rng) -> None:
-    c1 = np.array(p["bg_rgb"], np.float32)
-    c2 = np.array(p["bg_rgb2"], np.float32)
+    c1, c2 = _rgb(p["bg_rgb"]), _rgb(p["bg_rgb2"])
     kind = p["background"]
     if kind == "flat":
         cv.img[:] = c1
     else:
         a = math.radians(p["bg_angle"])
         t = (cv.X * math.cos(a) + cv.Y * math.sin(a)) * 0.5 + 0.5
-        cv.img[:] = c1 + t[..., None] * (c2 - c1)
+        cv.img[:] = c1 + t[None] * (c2 - c1)
     if kind == "clutter":
+        S = cv.side
+        soft = 1.0 + p["bg_blur"] * 5.0  # defocus: edge ramp width in pixels
         for _ in range(p["n_clutter"]):
-            c = rng.uniform(0.05, 0.95, 3).astype(np.float32)
+            c = rng.uniform(0.05, 0.95, 3).astype(_F)
             cx, cy = rng.uniform(-1, 1, 2)
             w, h = rng.uniform(0.05, 0.5, 2)
-            soft = 1.0 + p["bg_blur"] * 6.0
-            if rng.random() < 0.6:  # box
-                d = np.minimum(w - np.abs(cv.X - cx), h - np.abs(cv.Y - cy))
-            else:  # disc
-                d = min(w, h) - np.sqrt((cv.X - cx) ** 2 + (cv.Y - cy) ** 2)
-            a = np.clip(0.5 + d * cv.side / 2 / soft, 0, 1) * rng.uniform(0.6, 1.0)
-            cv.img += a[..., None] * (c - cv.img)
-            if rng.random() < 0.3:  # thin lines (shelves, window frames)
-                yl = rng.uniform(-1, 1)
-                d = 0.006 + 0.01 * rng.random() - np.abs(cv.Y - yl)
-                a = np.clip(0.5 + d * cv.side / 2 / soft, 0, 1)
-                cv.img += a[..., None] * (c * 0.5 - cv.img)
-    cv.img *= (1.0 + 0.04 * _value_noise(rng, cv.U.shape, 5))[..., None]
+            x0, x1 = max(int((cx - w + 1) / 2 * S) - 4, 0), min(int((cx + w + 1) / 2 * S) + 5, S)
+            y0, y1 = max(int((cy - h + 1) / 2 * S) - 4, 0), min(int((cy + h + 1) / 2 * S) + 5, S)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            sl = (slice(y0, y1), slice(x0, x1))
+            X, Y = cv.X[sl], cv.Y[sl]
+            shape = rng.random()
+            if shape < 0.55:  # box (frames, books, furniture)
+                d = np.minimum(w - np.abs(X - cx), h - np.abs(Y - cy))
+            elif shape < 0.8:  # disc (lamps, plates)
+                d = min(w, h) - np.sqrt((X - cx) ** 2 + (Y - cy) ** 2)
+            else:  # stripes inside a box (blinds, shelves)
+                f = rng.uniform(20, 60)
+                d = np.minimum(np.minimum(w - np.abs(X - cx), h - np.abs(Y - cy)), (np.sin(Y * f) - 0.2) / f)
+            a = np.clip(0.5 + d * (S / 2) / soft, 0, 1) * _F(rng.uniform(0.6, 1.0))
+            cv.paint(sl, a, c)
+        cv.img *= (1.0 + 0.05 * _value_noise(rng, S, 48))[None]
+    cv.img *= (1.0 + 0.05 * _value_noise(rng, cv.side, 5))[None]
 
 
-def _back_hair(cv, p, hair, tex):
+def _head_outline(u, v, p):
+    """Signed distance (face units, approximate) of the face outline; ``v`` from the face centre.
+
+    Upper half an ellipse; lower half a jaw whose half-width shrinks as
+    ``fw (1 − taper (v/fh)³)`` and whose chin is flattened by ``chin`` (> 2).
+    """
+    fw, fh = p["face_width"], p["face_height"]
+    vv = np.clip(v / fh, 0, None)
+    rx = fw * (1 - p["jaw_taper"] * vv**3)
+    ry = np.where(v < 0, fh * 0.95, fh)
+    e = np.where(v < 0, 2.0, p["chin"])
+    f = np.sqrt((u / rx) ** 2 + np.abs(v / ry) ** e)
+    return (1 - f) * np.minimum(rx, fh * 0.9)
+
+
+def _back_hair(cv, p, hair_lit):
     style = p["hair_style"]
     if style in ("bald", "buzz", "short"):
         return
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
     vol = p["hair_volume"]
-    if style == "curly":
-        cx, cy = 0.0, fcy - 0.1
-        rx, ry = fw + 0.18 + vol, fh + 0.08 + vol
-        u, v = cv.U - cx, cv.V - cy
-        ang = np.arctan2(v, u)
-        k = p["texture_seed"] % 7
-        rr = 1 + 0.04 * np.sin(9 * ang + k) + 0.03 * np.sin(17 * ang + 2 * k)
-        d = (rr - np.sqrt((u / rx) ** 2 + (v / ry) ** 2)) * min(rx, ry)
-        a = cv.cov(d)
-    else:
-        bottom = fcy + (0.35 if style == "medium" else p["hair_length"])
-        w = fw + vol + 0.05
-        u, v = cv.U, cv.V
-        wavy = bottom + 0.03 * np.sin(u * 25 + p["texture_seed"] % 5) - 0.08 * (u / w) ** 2
-        d_side = w * (1 + 0.15 * np.clip((v - fcy) / 0.6, 0, 1)) - np.abs(u)
-        d = np.minimum(d_side, wavy - v)
-        d = np.minimum(d, v - (fcy - fh - vol))  # not above the head
-        top = (1 - np.sqrt((u / (fw + vol)) ** 2 + ((v - fcy + 0.05) / (fh + vol)) ** 2)) * fw
-        a = np.maximum(cv.cov(np.minimum(d, np.where(v < fcy, top, d))), cv.cov(top))
-    col = hair[None, None, :] * (tex * cv.shade * 0.8)[..., None]
-    cv.paint((slice(None), slice(None)), a, col)
-
-
-def _clothes(cv, p, skin_field, rng):
-    fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
-    # neck
-    sl = cv.box(0.0, fcy + fh + 0.25, 0.55)
-    if sl is not None:
-        u, v = cv.local(sl, 0.0, 0.0)
-        nw = fw * 0.52
-        d = np.minimum(nw - np.abs(u), v - fcy)
-        a = cv.cov(d)
-        sh = 0.62 + 0.2 * np.clip((v - (fcy + fh - 0.1)) / 0.3, 0, 1)  # shadow under the jaw
-        sh = sh * (1 - 0.25 * (np.abs(u) / nw) ** 2)
-        cv.paint(sl, a, skin_field[sl] * sh[..., None])
-    # shoulders and clothes
-    c = np.array(p["clothes_rgb"], np.float32)
-    top = fcy + fh + 0.12
     u, v = cv.U, cv.V
-    d = (1 - np.sqrt((u / 1.25) ** 2 + ((v - top - 0.55) / 0.55) ** 2)) * 0.55
+    if style == "curly":
+        rx, ry = fw + 0.16 + vol, fh + 0.04 + vol
+        cy = fcy - 0.08
+        ang = np.arctan2(v - cy, u)
+        k = p["texture_seed"] % 7
+        rr = 1 + 0.035 * np.sin(11 * ang + k) + 0.025 * np.sin(23 * ang + 2 * k)
+        d = (rr - np.sqrt((u / rx) ** 2 + ((v - cy) / ry) ** 2)) * min(rx, ry)
+        d = np.minimum(d, fcy + p["hair_length"] * 0.6 - v)
+    else:
+        bottom = fcy + (0.32 if style == "medium" else p["hair_length"])
+        w = fw + vol + 0.03
+        wavy = bottom + 0.025 * np.sin(u * 23 + p["texture_seed"] % 5) - 0.1 * (u / w) ** 2
+        d_side = w * (1 + 0.18 * np.clip((v - fcy) / 0.6, 0, 1)) - np.abs(u)
+        body = np.minimum(np.minimum(d_side, wavy - v), v - fcy + 0.1)
+        top = (1 - np.sqrt((u / (fw + vol)) ** 2 + ((v - fcy + 0.05) / (fh + vol)) ** 2)) * fw
+        d = np.maximum(body, top)
+    cv.paint((slice(None), slice(None)), cv.cov(d), hair_lit * 0.8)
+
+
+def _neck_and_clothes(cv, p, skin_lit, rng):
+    fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
+    sl = cv.rbox(-fw, fcy, fw, 2.2)
+    if sl is None:
+        return
+    u, v = cv.local(sl, 0.0, 0.0)
+    nw = fw * p["neck_width"]
+    d = np.minimum(nw * (1 + 0.35 * _smooth((v - fcy - fh - 0.1) / 0.3)) - np.abs(u), v - fcy)
+    sh = 0.55 + 0.25 * _smooth((v - (fcy + fh - 0.15)) / 0.35)  # shadow under the jaw
+    sh = sh * (1 - 0.3 * (np.abs(u) / nw) ** 2)
+    cv.paint(sl, cv.cov(d), skin_lit[(slice(None),) + sl] * sh[None])
+    # shoulders and clothes
+    sl = cv.rbox(-1.6, fcy + fh - 0.1, 1.6, 2.2)
+    if sl is None:
+        return
+    u, v = cv.local(sl, 0.0, 0.0)
+    c = np.array(p["clothes_rgb"], _F)
+    top = fcy + fh + 0.1
+    d = (1 - np.sqrt((u / 1.2) ** 2 + ((v - top - 0.6) / 0.6) ** 2)) * 0.6
     if p["neckline"] == "v":
-        neck = (v - top) - (0.35 - 1.6 * np.abs(u))
-        d = np.minimum(d, np.maximum(neck, np.abs(u) - 0.28))
+        neck = np.maximum((v - top) - (0.38 - 1.5 * np.abs(u)), np.abs(u) - 0.3)
+        d = np.minimum(d, neck)
     elif p["neckline"] == "round":
-        neck = np.sqrt((u / 0.3) ** 2 + ((v - top + 0.02) / 0.16) ** 2) - 1
-        d = np.minimum(d, neck * 0.15)
+        neck = (np.sqrt((u / 0.32) ** 2 + ((v - top + 0.02) / 0.16) ** 2) - 1) * 0.15
+        d = np.minimum(d, neck)
     a = cv.cov(d)
-    pat = 1.0 - 0.12 * np.clip(u / 1.2, -1, 1) * cv.light[0]
+    pat = 1.0 - 0.18 * np.clip(u / 1.2, -1, 1) * cv.light[0]
     if p["stripes"]:
-        f = 25 + (p["texture_seed"] % 20)
-        pat = pat * (1 - 0.35 * (np.sin((v * f + u * 3) * 2) > 0.3))
-    fold = 1 + 0.08 * _value_noise(rng, u.shape, 8)
-    col = c[None, None, :] * (pat * fold)[..., None]
-    cv.paint((slice(None), slice(None)), a, col)
+        f = 28 + (p["texture_seed"] % 20)
+        pat = pat * (1 - 0.35 * np.clip(np.sin((v * f + u * 3) * 2) * 3, 0, 1))
+    fold = 1 + 0.1 * _value_noise(rng, cv.side, 9)[sl]
+    cv.paint(sl, a, _rgb(c) * (pat * fold)[None])
     if p["neckline"] == "collar":
         for sgn in (-1, 1):
-            sl, cov = cv.ellipse(sgn * 0.16, top + 0.05, 0.16, 0.07, angle=sgn * 25)
-            if sl is not None:
-                cv.paint(sl, cov, np.clip(c * 1.25 + 0.1, 0, 1))
+            u2, v2 = cv.local(sl, sgn * 0.17, top + 0.06, sgn * 25)
+            d = (1 - np.sqrt((u2 / 0.17) ** 2 + (v2 / 0.075) ** 2)) * 0.075
+            cv.paint(sl, cv.cov(d), np.clip(c * 1.2 + 0.12, 0, 1))
 
 
-def _ears(cv, p, skin_field, shade, early):
-    fw, fcy = p["face_width"], p["face_center_y"]
-    es = p["ear_size"]
-    ey = p["eye_y"] + p["ear_y"] + 0.05
+def _ears(cv, p, skin):
+    fw, es = p["face_width"], p["ear_size"]
+    ey = p["eye_y"] + p["ear_y"] + 0.04
+    fcy = p["face_center_y"]
+    vv = max((ey - fcy) / p["face_height"], 0.0)
+    edge = fw * (1 - p["jaw_taper"] * vv**3)
     for sgn in (-1, 1):
-        cx = sgn * (fw - 0.015)
-        if early:
-            sl, a = cv.ellipse(cx + sgn * 0.03, ey, es * 0.55, es, angle=sgn * 8)
+        cx = sgn * (edge + 0.005)
+        sl, a = cv.ellipse(cx, ey, es * 0.5, es, angle=-sgn * 10)
+        if sl is None:
+            continue
+        reg = cv.skin[(slice(None),) + sl]
+        cv.paint(sl, a, reg * 0.93)
+        # the concha: a soft darker hollow inside the rim
+        sl2, a2 = cv.ellipse(cx + sgn * 0.01, ey - 0.005, es * 0.26, es * 0.62, angle=-sgn * 10, soft=0.02)
+        if sl2 is not None:
+            cv.paint(sl2, a2 * 0.5, cv.region(sl2) * 0.62)
+        sl3, a3 = cv.ellipse(cx + sgn * 0.012, ey + 0.02, es * 0.08, es * 0.18, soft=0.01)
+        if sl3 is not None:
+            cv.paint(sl3, a3 * 0.5, cv.region(sl3) * 0.55)
+
+
+def _earrings(cv, p):
+    if not p["earrings"]:
+        return
+    fw, es = p["face_width"], p["ear_size"]
+    ey = p["eye_y"] + p["ear_y"] + 0.04
+    fcy = p["face_center_y"]
+    vv = max((ey - fcy) / p["face_height"], 0.0)
+    edge = fw * (1 - p["jaw_taper"] * vv**3)
+    col = np.array(p["earring_rgb"], _F)
+    for sgn in (-1, 1):
+        ex, eyy = sgn * (edge + 0.015), ey + es * 0.85
+        if p["earring_kind"] == "stud":
+            sl, a = cv.ellipse(ex, eyy, 0.017, 0.017)
+            cv.paint(sl, a, col * 0.85)
+            sl, a = cv.ellipse(ex - 0.005, eyy - 0.005, 0.006, 0.006)
+            cv.paint(sl, a, np.full(3, 0.98, _F))
+        else:
+            sl = cv.box(ex, eyy + 0.05, 0.07)
             if sl is None:
                 continue
-            cv.paint(sl, a, skin_field[sl] * (shade[sl] * 0.92)[..., None])
-            sl2, a2 = cv.ellipse(cx + sgn * 0.04, ey - 0.01, es * 0.3, es * 0.65, angle=sgn * 8, soft=0.01)
-            if sl2 is not None:
-                cv.paint(sl2, a2 * 0.45, skin_field[sl2] * 0.45)
-        elif p["earrings"]:
-            ex, eyy = cx + sgn * 0.04, ey + es * 0.95
-            col = np.array(p["earring_rgb"], np.float32)
-            if p["earring_kind"] == "stud":
-                sl, a = cv.ellipse(ex, eyy, 0.018, 0.018)
-                cv.paint(sl, a, col)
-                sl, a = cv.ellipse(ex - 0.005, eyy - 0.006, 0.006, 0.006)
-                cv.paint(sl, a, np.ones(3) * 0.98)
-            else:
-                sl, a = cv.ellipse(ex, eyy + 0.05, 0.045, 0.055)
-                if sl is not None:
-                    sl2 = sl
-                    u, v = cv.local(sl2, ex, eyy + 0.05)
-                    rr = np.sqrt((u / 0.045) ** 2 + (v / 0.055) ** 2)
-                    ring = cv.cov(0.007 - np.abs(rr - 1) * 0.05)
-                    cv.paint(sl2, ring, col * (0.8 + 0.4 * (v < 0))[..., None])
+            u, v = cv.local(sl, ex, eyy + 0.05)
+            rr = np.sqrt((u / 0.042) ** 2 + (v / 0.052) ** 2)
+            ring = cv.cov(0.0075 - np.abs(rr - 1) * 0.047)
+            cv.paint(sl, ring, _rgb(col) * (0.7 + 0.45 * (u * -sgn > 0))[None])
 
 
-def _face(cv, p, skin_field, shade):
+def _face(cv, p, skin):
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
-    sl = cv.box(0.0, fcy, max(fw, fh) + 0.02)
+    sl = cv.rbox(-fw - 0.02, fcy - fh - 0.02, fw + 0.02, fcy + fh + 0.02)
     u, v = cv.local(sl, 0.0, fcy)
-    vv = np.clip(v / fh, 0, 1)
-    rx = fw * (1 - p["jaw_taper"] * vv**2)
-    f = np.sqrt((u / rx) ** 2 + (v / fh) ** 2)
-    a = cv.cov((1 - f) * np.minimum(rx, fh))
-    s = shade[sl]
-    # cheek bone shadow and blush
-    col = skin_field[sl] * s[..., None]
+    d = _head_outline(u, v, p)
+    col = cv.skin[(slice(None),) + sl]
+    # a darker rim where the face turns away (chin, jaw line, temples)
+    rim = 1 - 0.2 * _smooth(1 - d / 0.08)
+    cv.paint(sl, cv.cov(d), col * rim[None])
     L = cv.light
+    ey = p["eye_y"]
     for sgn in (-1, 1):
-        d2 = ((u - sgn * fw * 0.55) / 0.14) ** 2 + ((v - (p["eye_y"] - fcy + 0.22)) / 0.09) ** 2
-        bl = np.exp(-d2) * p["blush"] * 0.18
-        col = col * (1 - bl[..., None] * np.array([0.0, 0.5, 0.45], np.float32))
-        d3 = ((u - sgn * fw * 0.72) / 0.1) ** 2 + ((v - (p["eye_y"] - fcy + 0.3)) / 0.18) ** 2
-        col = col * (1 - 0.12 * np.exp(-d3))[..., None]
-    # forehead specular highlight towards the light
-    hx, hy = L[0] * fw * 0.5, -fh * 0.55 + L[1] * 0.2
-    spec = np.exp(-(((u - hx) / 0.16) ** 2 + ((v - hy) / 0.1) ** 2)) * 0.1
-    col = col + spec[..., None]
-    # chin shadow at the bottom edge
-    col = col * (1 - 0.18 * _smooth((f - 0.75) / 0.25) * (v > 0))[..., None]
-    cv.paint(sl, a, col)
+        # blush on the cheeks
+        sl2, a = cv.ellipse(sgn * fw * 0.55, ey + 0.22, 0.13, 0.08, soft=0.08)
+        if sl2 is not None:
+            cv.paint(sl2, a * 0.2 * p["blush"], cv.region(sl2) * _rgb((1.0, 0.72, 0.72)))
+        # hollow below the cheek bone
+        sl2, a = cv.ellipse(sgn * fw * 0.72, ey + 0.32, 0.07, 0.14, soft=0.07)
+        if sl2 is not None:
+            cv.paint(sl2, a * 0.18, cv.region(sl2) * 0.7)
+    # specular highlight on the forehead, towards the light
+    sl2, a = cv.ellipse(L[0] * fw * 0.4, fcy - fh * 0.6 + L[1] * 0.15, 0.17, 0.09, soft=0.1)
+    if sl2 is not None:
+        cv.paint(sl2, a * 0.18, np.clip(cv.region(sl2) * 1.3 + 0.04, 0, 1))
 
 
 def _freckles(cv, p, skin, rng):
+    dots = []
     if p["freckles"]:
         n = p["n_freckles"]
-        xs = rng.normal(0, 0.16, n)
+        xs = rng.normal(0, 0.17, n)
         ys = p["eye_y"] + 0.12 + np.abs(rng.normal(0, 0.07, n))
-        rr = rng.uniform(0.006, 0.011, n)
-        col = skin * np.array([0.72, 0.55, 0.45])
-        cv.dots(xs, ys, rr, [col] * n, rng.uniform(0.35, 0.7, n))
+        col = skin * np.array([0.7, 0.52, 0.42])
+        dots += [(x, y, r, col, a) for x, y, r, a in zip(xs, ys, rng.uniform(0.007, 0.012, n), rng.uniform(0.35, 0.7, n))]
     if p["moles"]:
         n = p["n_moles"]
-        xs = rng.uniform(-0.35, 0.35, n)
+        xs = rng.uniform(-0.35, 0.35, n) * p["face_width"] / 0.5
         ys = rng.uniform(-0.3, 0.6, n)
-        rr = rng.uniform(0.009, 0.016, n)
-        col = np.array([0.22, 0.13, 0.09])
-        cv.dots(xs, ys, rr, [col] * n, rng.uniform(0.7, 0.95, n))
+        col = np.array([0.2, 0.12, 0.08])
+        dots += [(x, y, r, col, a) for x, y, r, a in zip(xs, ys, rng.uniform(0.01, 0.017, n), rng.uniform(0.7, 0.95, n))]
+    for x, y, r, col, a in dots:
+        sl, cov = cv.ellipse(x, y, r, r)
+        if sl is not None:
+            cv.paint(sl, cov * a, col)
 
 
 def _nose(cv, p, skin):
     ey, nl, nw = p["eye_y"], p["nose_length"], p["nose_width"]
     L = cv.light
     tip = ey + nl
-    side = -1.0 if L[0] >= 0 else 1.0  # shadow on the side away from light
-    dark = np.array([0.55, 0.48, 0.46], np.float32)
-    # bridge side-shadow
-    sl, a = cv.ellipse(side * 0.04, ey + nl * 0.55, 0.025, nl * 0.5, soft=0.03)
-    if sl is not None:
-        cv.paint(sl, a * 0.35 * (0.5 + abs(L[0])), cv.img[sl] * dark)
-    # alae (wings)
-    for sgn in (-1, 1):
-        sl, a = cv.ellipse(sgn * nw * 0.8, tip - 0.005, nw * 0.45, 0.035, soft=0.02)
+    side = -1.0 if L[0] >= 0 else 1.0  # shadow on the side away from the light
+    k = 0.45 + 0.5 * abs(L[0])
+    sl, a = cv.ellipse(side * 0.045, ey + nl * 0.55, 0.022, nl * 0.5, soft=0.035)
+    if sl is not None:  # the side of the bridge
+        cv.paint(sl, a * 0.4 * k, cv.region(sl) * 0.6)
+    sl, a = cv.ellipse(-side * 0.012, ey + nl * 0.5, 0.01, nl * 0.42, soft=0.02)
+    if sl is not None:  # lit ridge of the bridge
+        cv.paint(sl, a * 0.25, np.clip(cv.region(sl) * 1.25, 0, 1))
+    for sgn in (-1, 1):  # alae (wings): a rounded bulb with a crease
+        sl, a = cv.ellipse(sgn * nw * 0.82, tip - 0.005, nw * 0.42, 0.035, soft=0.015)
         if sl is not None:
-            cv.paint(sl, a * 0.25, cv.img[sl] * dark)
-    # shadow under the nose
-    sl, a = cv.ellipse(-L[0] * 0.02, tip + 0.035, nw * 1.1, 0.022, soft=0.02)
-    if sl is not None:
-        cv.paint(sl, a * 0.35, cv.img[sl] * dark)
-    # nostrils
-    for sgn in (-1, 1):
-        sl, a = cv.ellipse(sgn * nw * 0.45, tip + 0.02, 0.022, 0.011, angle=-sgn * 20)
-        cv.paint(sl, a * 0.85, skin * 0.25)
-    # tip highlight
-    sl, a = cv.ellipse(L[0] * 0.015, tip - 0.02 + L[1] * 0.01, 0.03, 0.025, soft=0.02)
-    if sl is not None:
-        cv.paint(sl, a * 0.35, np.clip(cv.img[sl] * 1.25 + 0.05, 0, 1))
+            cv.paint(sl, a * (0.32 if sgn == side else 0.15), cv.region(sl) * 0.62)
+        sl, a = cv.ellipse(sgn * nw * 1.18, tip - 0.01, 0.007, 0.03, angle=sgn * 20)
+        if sl is not None:
+            cv.paint(sl, a * 0.35, cv.region(sl) * 0.55)
+    sl, a = cv.ellipse(-L[0] * 0.025, tip + 0.04, nw * 1.1, 0.02, soft=0.02)
+    if sl is not None:  # cast shadow under the nose
+        cv.paint(sl, a * 0.4, cv.region(sl) * 0.6)
+    for sgn in (-1, 1):  # nostrils
+        sl, a = cv.ellipse(sgn * nw * 0.45, tip + 0.02, 0.023, 0.011, angle=-sgn * 18)
+        cv.paint(sl, a * 0.85, skin * 0.22)
+    sl, a = cv.ellipse(L[0] * 0.015, tip - 0.02 + L[1] * 0.01, 0.03, 0.022, soft=0.02)
+    if sl is not None:  # highlight on the tip
+        cv.paint(sl, a * 0.4, np.clip(cv.region(sl) * 1.25 + 0.05, 0, 1))
 
 
-def _facial_hair(cv, p, hair, tex, rng):
-    fh_kind = p["facial_hair"]
-    if fh_kind == "none":
+def _facial_hair(cv, p, rng):
+    kind = p["facial_hair"]
+    if kind == "none":
         return
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
-    sl = cv.box(0.0, fcy + fh * 0.5, fh * 0.7)
-    u, v = cv.local(sl, 0.0, fcy)
-    vv = np.clip(v / fh, 0, 1)
-    rx = fw * (1 - p["jaw_taper"] * vv**2)
-    f = np.sqrt((u / rx) ** 2 + (v / fh) ** 2)
-    inside = cv.cov((1 - f) * np.minimum(rx, fh) + 0.01)
-    my = p["mouth_y"] - fcy
-    ny = p["eye_y"] + p["nose_length"] - fcy + 0.05
-    col = hair[None, None, :] * (tex[sl] * cv.shade[sl] * 0.8)[..., None]
-    if fh_kind in ("stubble", "beard"):
-        region = inside * _smooth((v - ny) / 0.05) * _smooth((np.abs(u) - (fw - 0.15) + (v - ny)) / 0.05 + 1)
-        if fh_kind == "stubble":
-            speck = (rng.random(u.shape) < 0.45).astype(np.float32)
-            cv.paint(sl, region * speck * 0.35, col)
+    ny = p["eye_y"] + p["nose_length"] + 0.045  # just below the nose
+    my = p["mouth_y"]
+    if kind in ("stubble", "beard"):
+        sl = cv.rbox(-fw - 0.02, ny - 0.05, fw + 0.02, fcy + fh + 0.05)
+        u, v = cv.local(sl, 0.0, fcy)
+        inside = cv.cov(_head_outline(u, v, p) + 0.012)
+        vn = v + fcy - ny
+        cheek = _smooth((np.abs(u) - fw * 0.55 + vn * 1.2) * -8 + 0.5)  # clear the upper cheeks
+        hair = cv.hair[(slice(None),) + sl] * 0.8
+        if kind == "stubble":
+            region = inside * cheek * _smooth(vn / 0.05)
+            speck = (rng.random(u.shape) < 0.5).astype(_F)
+            cv.paint(sl, region * speck * p["beard_density"] * 0.55, hair)
         else:
-            edge = 0.02 * _value_noise(rng, u.shape, 30)
-            region = inside * cv.cov(v - ny + edge)
-            cv.paint(sl, region * 0.95, col)
-    if fh_kind in ("moustache", "beard"):
-        sl2, a = cv.ellipse(0.0, p["mouth_y"] - 0.045, p["mouth_width"] * 1.05, 0.035)
-        if sl2 is not None:
-            cv.paint(sl2, a * 0.95, hair * 0.85 * cv.shade[sl2][..., None])
+            edge = 0.025 * _value_noise(rng, max(u.shape), 30)[: u.shape[0], : u.shape[1]]
+            region = inside * cv.cov(np.minimum(vn + edge, 0.25 - np.abs(u) + vn * 1.5 + edge))
+            region = np.maximum(region, inside * cheek * cv.cov(vn - 0.02 + edge))
+            cv.paint(sl, region * 0.97, hair)
+    if kind in ("moustache", "beard"):
+        sl = cv.rbox(-p["mouth_width"] - 0.05, my - 0.1, p["mouth_width"] + 0.05, my + 0.02)
+        if sl is not None:
+            u, v = cv.local(sl, 0.0, my - 0.045)
+            mw = p["mouth_width"] * 1.08
+            d = np.minimum(0.03 * (1 - (u / mw) ** 2) - np.abs(v - 0.012 * (u / mw) ** 2), mw - np.abs(u))
+            cv.paint(sl, cv.cov(d) * 0.95, cv.hair[(slice(None),) + sl] * 0.75)
 
 
 def _mouth(cv, p, skin):
-    cx, cy, mw = 0.0, p["mouth_y"], p["mouth_width"]
-    sl = cv.box(cx, cy, mw + 0.1)
+    cy, mw = p["mouth_y"], p["mouth_width"]
+    sl = cv.rbox(-mw - 0.03, cy - 0.09, mw + 0.03, cy + 0.12)
     if sl is None:
         return
-    u, v = cv.local(sl, cx, cy)
+    u, v = cv.local(sl, 0.0, cy)
     x = np.clip(u / mw, -1, 1)
-    inside_w = 1 - x * x
-    line = -p["smile"] * x * x * 2.0 + p["smile"] * 0.5  # corners up when smiling
+    w = 1 - x * x
+    sm = p["smile"]
+    line = sm * 0.6 - sm * 2.0 * x * x  # corners rise when smiling
     op = p["mouth_opening"]
-    top_open = line - op * 0.45 * inside_w
-    bot_open = line + op * inside_w
-    bow = 0.008 * np.exp(-((u / 0.03) ** 2))
-    top = top_open - p["upper_lip"] * inside_w**0.6 + bow
-    bot = bot_open + p["lower_lip"] * inside_w**0.5
+    top_open = line - op * 0.4 * w
+    bot_open = line + op * w**0.8
+    bow = 0.009 * np.exp(-((u / 0.028) ** 2))  # Cupid's bow dip
+    top = top_open - p["upper_lip"] * w**0.6 + bow
+    bot = bot_open + p["lower_lip"] * w**0.5
     wmask = cv.cov(mw - np.abs(u))
-    lip = np.array(p["lip_rgb"], np.float32)
-    # shadow below the lower lip
-    sl2, a2 = cv.ellipse(cx, cy + p["lower_lip"] + op + 0.03, mw * 0.6, 0.025, soft=0.02)
-    if sl2 is not None:
-        cv.paint(sl2, a2 * 0.25, cv.img[sl2] * 0.6)
-    lips = cv.cov(np.minimum(v - top, bot - v)) * wmask
-    s = cv.shade[sl][..., None]
-    hl = np.exp(-(((u - 0.02) / (mw * 0.4)) ** 2 + ((v - (bot_open + p["lower_lip"] * 0.45)) / 0.012) ** 2)) * 0.25
-    cv.paint(sl, lips, lip * s + hl[..., None])
+    lip = _rgb(p["lip_rgb"])
+    s = cv.shade[sl][None]
+    sl2, a2 = cv.ellipse(0.0, cy + p["lower_lip"] + op + 0.035, mw * 0.55, 0.022, soft=0.025)
+    if sl2 is not None:  # shadow below the lower lip
+        cv.paint(sl2, a2 * 0.3, cv.region(sl2) * 0.6)
+    upper = cv.cov(np.minimum(v - top, top_open + 0.004 - v)) * wmask
+    lower = cv.cov(np.minimum(v - bot_open + 0.004, bot - v)) * wmask
+    cv.paint(sl, upper, lip * s * 0.85)
+    hl = np.exp(-(((u - 0.02) / (mw * 0.35)) ** 2 + ((v - bot_open - p["lower_lip"] * 0.4) / 0.01) ** 2)) * 0.3
+    cv.paint(sl, lower, lip * s + hl[None])
     if op > 0:
-        opening = cv.cov(np.minimum(v - top_open, bot_open - v)) * cv.cov(mw * 0.92 - np.abs(u))
-        interior = np.array([0.22, 0.05, 0.06], np.float32)
-        cv.paint(sl, opening, interior)
+        opening = cv.cov(np.minimum(v - top_open, bot_open - v)) * cv.cov(mw * 0.9 - np.abs(u))
+        cv.paint(sl, opening, np.array([0.2, 0.04, 0.05], _F))
         if p["teeth"]:
-            th = op * 0.55
-            teeth = cv.cov(np.minimum(v - top_open, top_open + th * inside_w - v)) * cv.cov(mw * 0.7 - np.abs(u))
-            gaps = 1 - 0.45 * (np.abs(((u / 0.026) % 1.0) - 0.5) > 0.42)
-            tcol = np.array([0.93, 0.9, 0.82], np.float32)
-            cv.paint(sl, teeth * opening, tcol * (gaps * (0.8 + 0.2 * inside_w))[..., None])
-    else:
-        # the dark line between the lips
-        d = 0.0045 - np.abs(v - line)
-        cv.paint(sl, cv.cov(d) * wmask * 0.8, lip * 0.3)
-    # mouth corners
+            th = op * 0.5
+            teeth = cv.cov(np.minimum(v - top_open, top_open + th * w - v)) * cv.cov(mw * 0.72 - np.abs(u))
+            gap = np.abs(((u / 0.028) % 1.0) - 0.5) > 0.42
+            tshade = (0.85 + 0.15 * w) * (1 - 0.4 * gap)
+            cv.paint(sl, teeth * opening, _rgb((0.94, 0.91, 0.84)) * tshade[None])
+    # the dark line where the lips meet, and the mouth corners
+    d = 0.004 - np.abs(v - top_open - op * 0.3 * w)
+    cv.paint(sl, cv.cov(d) * wmask * 0.75, lip * 0.25)
     for sgn in (-1, 1):
-        sl3, a3 = cv.ellipse(sgn * mw, cy + line.mean() * 0 - p["smile"] * 1.5, 0.012, 0.008)
+        sl3, a3 = cv.ellipse(sgn * mw, cy - sm * 1.4, 0.012, 0.007)
         if sl3 is not None:
-            cv.paint(sl3, a3 * 0.5, skin * 0.4)
+            cv.paint(sl3, a3 * 0.45, skin * 0.4)
 
 
 def _eyes(cv, p, skin):
@@ -729,58 +804,55 @@ def _eyes(cv, p, skin):
     L = cv.light
     for sgn in (-1, 1):
         cx = sgn * sp
-        sl = cv.box(cx, ey, ew + 0.06)
+        # eye socket shadow
+        sls, a = cv.ellipse(cx, ey - 0.015, ew * 1.4, eo * 2.6, soft=0.05)
+        if sls is not None:
+            cv.paint(sls, a * 0.22, cv.region(sls) * _rgb((0.62, 0.52, 0.52)))
+        sl = cv.box(cx, ey, ew + 0.03)
         if sl is None:
             continue
         u, v = cv.local(sl, cx, ey, angle_deg=-sgn * p["eye_tilt"] * 30)
         x = np.clip(u / ew, -1, 1)
         w = 1 - x * x
-        # asymmetric almond: upper lid peaks towards the nose
-        peak = 1 + 0.15 * sgn * -x
+        peak = 1 - 0.18 * sgn * x  # the upper lid peaks towards the nose
         upper = -eo * w * peak
-        lower = eo * 0.65 * w**0.9
+        lower = eo * 0.62 * w**0.9
         inside = cv.cov(np.minimum(v - upper, lower - v)) * cv.cov(ew - np.abs(u))
-        # eye socket shadow and under-eye darkness
-        sls, a = cv.ellipse(cx, ey - 0.01, ew * 1.35, eo * 2.4, soft=0.04)
-        if sls is not None:
-            cv.paint(sls, a * 0.22, cv.img[sls] * np.array([0.6, 0.5, 0.5], np.float32))
-        sclera = np.array([0.93, 0.91, 0.88], np.float32) * (0.75 + 0.25 * _smooth((v - upper) / (eo * 0.8)))[..., None]
-        sclera = sclera * (0.9 + 0.1 * w)[..., None]
-        cv.paint(sl, inside, sclera)
-        # iris, with a dark limbal ring and radial streaks
+        sclera = (0.72 + 0.28 * _smooth((v - upper) / (eo * 0.9))) * (0.88 + 0.12 * w)
+        cv.paint(sl, inside, _rgb((0.95, 0.93, 0.9)) * sclera[None])
+        # iris: limbal ring, radial streaks, darker near the pupil
         ir = p["iris_radius"]
-        ix, iy = p["gaze_x"] * ew * 0.45, p["gaze_y"] * eo * 0.5
+        ix, iy = p["gaze_x"] * ew * 0.42, p["gaze_y"] * eo * 0.5
         du, dv = u - ix, v - iy
         rr = np.sqrt(du * du + dv * dv)
         ang = np.arctan2(dv, du)
-        iris_c = np.array(p["iris_rgb"], np.float32)
         streak = 0.85 + 0.15 * np.sin(ang * 23 + sgn) * np.sin(ang * 7)
-        ring = 1 - 0.55 * _smooth((rr / ir - 0.75) / 0.25)
-        icol = iris_c[None, None, :] * (streak * ring * (0.8 + 0.4 * rr / ir))[..., None]
+        ring = 1 - 0.6 * _smooth((rr / ir - 0.72) / 0.28)
+        icol = _rgb(p["iris_rgb"]) * (streak * ring * (0.75 + 0.45 * rr / ir))[None]
         cv.paint(sl, inside * cv.cov(ir - rr), icol)
-        cv.paint(sl, inside * cv.cov(ir * p["pupil_ratio"] - rr), np.array([0.02, 0.02, 0.025], np.float32))
-        # catch-light (reflection of the light source)
-        hx, hy = ix + L[0] * ir * 0.45 + 0.01, iy + L[1] * ir * 0.45 - 0.01
+        cv.paint(sl, inside * cv.cov(ir * p["pupil_ratio"] - rr), np.array([0.02, 0.02, 0.025], _F))
+        # catch-light: the reflected light source, up and towards the light
+        hx, hy = ix + L[0] * ir * 0.4 + 0.008, iy + min(L[1], 0.0) * ir * 0.5 - ir * 0.3
         hr = np.sqrt((u - hx) ** 2 + (v - hy) ** 2)
-        cv.paint(sl, inside * cv.cov(ir * 0.24 - hr), np.array([1.0, 1.0, 1.0], np.float32))
-        # shadow of the upper lid on the eyeball
-        cv.paint(sl, inside * 0.35 * _smooth(1 - (v - upper) / (eo * 0.6)), np.array([0.2, 0.15, 0.15], np.float32))
+        cv.paint(sl, inside * cv.cov(ir * 0.26 - hr), np.array([1.0, 1.0, 1.0], _F))
+        # the upper lid's shadow on the eyeball
+        cv.paint(sl, inside * 0.35 * _smooth(1 - (v - upper) / (eo * 0.5)), np.array([0.25, 0.18, 0.17], _F))
         # upper lid line with lashes (thicker outwards), lower lid, crease
-        lash = 0.006 + 0.006 * np.clip(sgn * x, 0, 1) + (0.006 if p["eyeliner"] else 0.0)
-        d_up = lash - np.abs(v - upper + lash * 0.3)
-        cv.paint(sl, cv.cov(d_up) * cv.cov(ew * 1.03 - np.abs(u)), np.array([0.05, 0.04, 0.04], np.float32))
+        lash = 0.006 + 0.007 * np.clip(sgn * x, 0, 1) + (0.006 if p["eyeliner"] else 0.0)
+        d_up = lash - np.abs(v - upper + lash * 0.35)
+        cv.paint(sl, cv.cov(d_up) * cv.cov(ew * 1.04 - np.abs(u)), np.array([0.05, 0.04, 0.04], _F))
         d_lo = 0.0035 - np.abs(v - lower - 0.002)
         cv.paint(sl, cv.cov(d_lo) * 0.35 * cv.cov(ew - np.abs(u)), skin * 0.45)
-        crease = upper - eo * 0.9 - 0.01
-        d_cr = 0.004 - np.abs(v - crease)
-        cv.paint(sl, cv.cov(d_cr) * 0.3 * cv.cov(ew * 0.95 - np.abs(u)), skin * 0.5)
+        crease = upper * 1.1 - eo * 0.8 - 0.012
+        d_cr = 0.0045 - np.abs(v - crease)
+        cv.paint(sl, cv.cov(d_cr) * 0.35 * cv.cov(ew * 0.95 - np.abs(u)), skin * 0.5)
 
 
-def _brows(cv, p, hair, rng):
+def _brows(cv, p, hair):
     ey, sp, ew = p["eye_y"], p["eye_spacing"], p["eye_width"]
-    col = np.clip(hair * 0.75, 0, 1) if p["hair_colour"] not in ("blonde", "grey") else np.clip(hair * 0.6, 0, 1)
+    col = hair * (0.6 if p["hair_colour"] in ("blonde", "grey") else 0.8)
     for sgn in (-1, 1):
-        cx, cy = sgn * sp, ey - p["brow_height"]
+        cx, cy = sgn * (sp + 0.01), ey - p["brow_height"]
         hw = ew * 1.25
         sl = cv.box(cx, cy, hw + 0.05)
         if sl is None:
@@ -788,43 +860,56 @@ def _brows(cv, p, hair, rng):
         u, v = cv.local(sl, cx, cy)
         x = np.clip(u / hw, -1, 1)
         xs = sgn * x  # +1 at the outer end
-        centre = -p["brow_arch"] * (1 - (xs - 0.2) ** 2) - p["brow_tilt"] * xs * 0.05
-        th = p["brow_thickness"] * (1.0 - 0.55 * np.clip(xs, 0, 1)) * (0.8 + 0.2 * (1 - np.abs(x)))
+        centre = -p["brow_arch"] * (1 - (xs - 0.25) ** 2) - p["brow_tilt"] * xs * 0.05
+        th = p["brow_thickness"] * (1.0 - 0.55 * np.clip(xs, 0, 1)) * (0.85 + 0.15 * (1 - np.abs(x)))
         a = cv.cov(np.minimum(th / 2 - np.abs(v - centre), hw - np.abs(u)))
-        hairs = 0.75 + 0.25 * np.sin((u * 160 + v * 60 * sgn)) * np.sin(u * 37 + 1.3)
-        cv.paint(sl, a * hairs * 0.9, col * cv.shade[sl][..., None])
+        hairs = 0.78 + 0.22 * np.sin(u * 170 + v * 70 * sgn) * np.sin(u * 37 + 1.3)
+        cv.paint(sl, a * hairs * 0.92, _rgb(col) * cv.shade[sl][None])
 
 
-def _front_hair(cv, p, hair, tex):
+def _front_hair(cv, p):
     style = p["hair_style"]
     if style == "bald":
         return
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
     vol = p["hair_volume"] if style != "buzz" else 0.012
-    sl = cv.box(0.0, fcy - 0.1, max(fw, fh) + vol + 0.2)
+    ear_top = p["eye_y"] - 0.02
+    sl = cv.rbox(-fw - vol - 0.05, fcy - fh - vol - 0.08, fw + vol + 0.05, ear_top + 0.1)
+    if sl is None:
+        return
     u, v = cv.local(sl, 0.0, 0.0)
     rx, ry = fw + vol, fh + vol
     outer = (1 - np.sqrt((u / rx) ** 2 + ((v - fcy + 0.04) / ry) ** 2)) * rx
     if style == "curly":
         ang = np.arctan2(v - fcy, u)
         outer = outer + 0.02 * np.sin(ang * 13 + p["texture_seed"] % 11)
-    ear_top = p["eye_y"] - 0.02
     hl0 = p["hairline"]
-    if p["fringe"] and style not in ("buzz",):
+    if p["fringe"] and style != "buzz":
         hl0 = p["fringe_depth"]
         wave = 0.025 * np.abs(np.sin(u * 18 + p["texture_seed"] % 3))
         hl = hl0 + p["fringe_tilt"] * u + wave
     else:
-        hl = hl0 + 0.02 * np.sin(u * 9)
-    hl = np.maximum(hl, hl0 + (ear_top - hl0) * (u / fw) ** 4)
-    a = cv.cov(np.minimum(outer, hl - v))
-    if style == "buzz":
-        a = a * 0.8
-    col = hair[None, None, :] * (tex[sl] * cv.shade[sl])[..., None]
-    # fringe edge shadow on the forehead
-    sh = cv.cov(np.minimum(outer, hl + 0.03 - v), soft=0.03) * 0.25 * (1 - a)
-    cv.paint(sl, sh, cv.img[sl] * 0.55)
-    cv.paint(sl, a, col)
+        hl = hl0 + 0.015 * np.sin(u * 9) - 0.05 * np.exp(-((u / 0.12) ** 2)) * (style == "short")
+    hl = np.maximum(hl, hl0 + (ear_top - hl0) * (np.abs(u) / fw) ** 4)
+    d = np.minimum(outer, hl - v)
+    a = cv.cov(d) * (0.85 if style == "buzz" else 1.0)
+    sh = cv.cov(np.minimum(outer, hl + 0.035 - v), soft=0.03) * 0.3 * (1 - a)
+    cv.paint(sl, sh, cv.region(sl) * 0.55)  # the hair's shadow on the forehead
+    cv.paint(sl, a, cv.hair[(slice(None),) + sl])
+
+
+def _lens_distance(u, v, shape, lw, lh, sgn):
+    """Signed distance (approx.) of a lens outline in its own frame (``sgn`` -1 right, +1 left eye)."""
+    if shape == "round":
+        n, ry = 2.0, np.full_like(v, lh)
+    elif shape == "rectangular":
+        n, ry = 5.0, np.full_like(v, lh)
+    elif shape == "aviator":  # teardrop: flat top, deep rounded bottom, bulging outwards
+        n, ry = 2.4, np.where(v > 0, lh * (1.05 + 0.35 * np.clip(sgn * u / lw, 0, 1)), lh * 0.8)
+    else:  # cat-eye: raised outer-top corner
+        n, ry = 2.6, np.where(v < 0, lh * (1 + 0.55 * np.clip(sgn * u / lw, 0, 1) ** 2), lh * 0.85)
+    r = (np.abs(u / lw) ** n + np.abs(v / ry) ** n) ** (1.0 / n)
+    return (1.0 - r) * np.minimum(lw, ry)
 
 
 def _glasses(cv, p):
@@ -833,52 +918,39 @@ def _glasses(cv, p):
     shape = p["glasses_shape"]
     ey, sp = p["eye_y"], p["eye_spacing"]
     t = p["glasses_thickness"]
-    col = np.array(p["glasses_rgb"], np.float32)
-    lw = p["eye_width"] * 1.35
-    lh = {"round": lw, "rectangular": lw * 0.62, "aviator": lw * 0.85, "cat_eye": lw * 0.68}[shape]
+    col = np.array(p["glasses_rgb"], _F)
+    lw = p["eye_width"] * 1.4
+    lh = {"round": lw * 0.9, "rectangular": lw * 0.62, "aviator": lw * 0.8, "cat_eye": lw * 0.62}[shape]
+    if shape == "round":
+        lw = lw * 0.9
+    cy = ey + 0.012
     for sgn in (-1, 1):
-        cx, cy = sgn * sp, ey + 0.01
-        if shape == "round":
-            sl, d = cv.superellipse(cx, cy, lw * 0.9, lh * 0.9, n=2.0)
-        elif shape == "rectangular":
-            sl, d = cv.superellipse(cx, cy, lw, lh, n=5.0)
-        elif shape == "aviator":
-            sl, d = cv.superellipse(cx, cy, lw, lh, n=2.2)
-            if sl is not None:
-                u, v = cv.local(sl, cx, cy)
-                d = d - 0.25 * np.clip(-v, 0, None) * np.clip(sgn * u, 0, None) * 0  # keep ellipse; droop below
-                d = d + 0.2 * np.clip(v, 0, None) * (1 - np.clip(-sgn * u / lw + 0.3, 0, 1)) * 0.0
-        else:  # cat-eye: outer-top corner raised
-            sl, d = cv.superellipse(cx, cy, lw, lh, n=2.6, angle=-sgn * 10)
-            if sl is not None:
-                u, v = cv.local(sl, cx, cy)
-                d = d + 0.6 * np.clip(sgn * u / lw, 0, 1) ** 3 * np.clip(-v / lh, 0, 1) * lh
+        cx = sgn * sp
+        sl = cv.box(cx, cy, max(lw, lh) * 1.5)
         if sl is None:
             continue
         u, v = cv.local(sl, cx, cy)
+        d = _lens_distance(u, v, shape, lw, lh, sgn)
         lens = cv.cov(d)
-        tint = p["lens_tint"]
-        cv.paint(sl, lens * tint * 0.5, col * 0.3)
-        glare = np.exp(-(((u + v * 0.8) / 0.015) ** 2)) * lens * 0.35
-        cv.paint(sl, glare, np.ones(3, np.float32))
+        cv.paint(sl, lens * p["lens_tint"] * 0.5, col * 0.3)
+        glare = np.exp(-(((u + v * 0.8 - 0.2 * lw) / 0.016) ** 2)) * lens * 0.3
+        cv.paint(sl, glare, np.ones(3, _F))
         ring = cv.cov(t / 2 - np.abs(d))
-        shade = 0.75 + 0.5 * np.clip(-v / lh, 0, 1)
-        cv.paint(sl, ring, col * shade[..., None])
+        cv.paint(sl, ring, _rgb(col) * (0.75 + 0.5 * np.clip(-v / lh, 0, 1))[None])
         # temple arm towards the ear
-        sl2 = cv.box(sgn * (sp + lw + 0.1), cy, 0.16)
+        x0, x1 = sp + lw * 0.95, p["face_width"] + 0.03
+        sl2 = cv.rbox(min(sgn * x0, sgn * x1), cy - lh, max(sgn * x0, sgn * x1), cy)
         if sl2 is not None:
-            u2, v2 = cv.local(sl2, 0.0, cy - lh * 0.5)
-            x0 = sp + lw * 0.95
-            arm = np.minimum(t * 0.4 - np.abs(v2 - 0.08 * (np.abs(u2) - x0)), np.minimum(sgn * u2 - x0, p["face_width"] + 0.04 - sgn * u2))
+            u2, v2 = cv.local(sl2, 0.0, cy - lh * 0.45)
+            arm = np.minimum(t * 0.45 - np.abs(v2 - 0.1 * (sgn * u2 - x0)), np.minimum(sgn * u2 - x0, x1 - sgn * u2))
             cv.paint(sl2, cv.cov(arm), col)
-    # bridge
-    sl = cv.box(0.0, ey, sp)
+    # the bridge over the nose
+    xin = sp - lw * 0.92
+    sl = cv.rbox(-xin - 0.02, cy - lh, xin + 0.02, cy)
     if sl is not None:
-        u, v = cv.local(sl, 0.0, ey + 0.01 - lh * 0.35)
-        xin = sp - lw * 0.9
-        br = np.minimum(t * 0.45 - np.abs(v + 0.02 * (1 - (u / max(xin, 1e-3)) ** 2)), xin + 0.01 - np.abs(u))
+        u, v = cv.local(sl, 0.0, cy - lh * 0.35)
+        br = np.minimum(t * 0.5 - np.abs(v + 0.02 * (1 - (u / max(xin, 1e-3)) ** 2)), xin + 0.01 - np.abs(u))
         cv.paint(sl, cv.cov(br), col)
-
 
 # ---------------------------------------------------------------------------
 # Dataset with an on-disk cache
