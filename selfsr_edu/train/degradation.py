@@ -468,6 +468,7 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int, default=None, help="override the number of iterations")
     p.add_argument("--batch", type=int, default=None, help="override the batch size")
     p.add_argument("--n-train", type=int, default=None, help="override the number of training faces")
+    p.add_argument("--n-eval", type=int, default=None, help="override the number of held-out faces")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--no-eval", action="store_true", help="skip the held-out SWD / colour evaluation")
@@ -481,7 +482,7 @@ def _cli(args) -> int:
     import json
 
     over = {"out": args.out, "model": args.model, "data": args.data, "seed": args.seed, "device": args.device}
-    for name in ("g_preset", "steps", "batch", "n_train"):
+    for name in ("g_preset", "steps", "batch", "n_train", "n_eval"):
         if getattr(args, name) is not None:
             over[name] = getattr(args, name)
     if "steps" in over:  # keep samples/checkpoints within a shortened run
