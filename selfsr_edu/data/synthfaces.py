@@ -139,7 +139,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["rotation"] = float(np.clip(r.normal(0.0, 5.0), -12, 12))
     p["shift_x"] = float(u(-0.05, 0.05))
     p["shift_y"] = float(u(-0.04, 0.05))
-    p["scale"] = float(u(0.88, 1.06))
+    p["scale"] = float(u(0.9, 1.08))
     # head shape
     p["face_width"] = float(u(0.47, 0.58))
     p["face_height"] = float(u(0.64, 0.76))
@@ -149,6 +149,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["face_center_y"] = float(u(0.06, 0.12))
     # skin
     p["skin_tone"] = float(r.beta(1.6, 1.9))
+    p["age"] = float(r.beta(1.5, 2.5))  # 0 young .. 1 old: folds and forehead lines
     p["skin_redness"] = float(u(-0.04, 0.06))
     p["skin_texture"] = float(u(0.02, 0.06))
     p["blush"] = float(u(0.0, 0.5))
@@ -171,9 +172,9 @@ def sample_params(seed: int, index: int) -> dict:
     base = np.clip(base * u(0.85, 1.15), 0.02, 0.95)
     p["hair_rgb"] = [float(c) for c in base]
     p["hair_volume"] = float(u(0.03, 0.12))
-    p["hairline"] = float(u(-0.58, -0.42))
+    p["hairline"] = float(u(0.3, 0.42))  # forehead height: eye line to hairline
     p["fringe"] = bool(r.random() < RATES["fringe"])
-    p["fringe_depth"] = float(u(-0.35, -0.2))
+    p["fringe_depth"] = float(u(0.17, 0.27))  # eye line to fringe edge
     p["fringe_tilt"] = float(u(-0.25, 0.25))
     p["hair_length"] = float(u(0.55, 1.1))
     p["hair_curl"] = float(u(0.0, 1.0))
@@ -186,12 +187,12 @@ def sample_params(seed: int, index: int) -> dict:
     p["eye_y"] = float(u(-0.06, 0.02))
     p["eye_spacing"] = float(u(0.19, 0.24))
     p["eye_width"] = float(u(0.085, 0.115))
-    p["eye_open"] = float(u(0.035, 0.06))
+    p["eye_open"] = float(u(0.04, 0.065))
     p["eye_tilt"] = float(u(-0.08, 0.12))
     ic = _choice(r, IRIS_COLOURS)
     p["iris_colour"] = ic
     p["iris_rgb"] = [float(c) for c in np.clip(np.array(IRIS_COLOURS[ic][0]) * u(0.8, 1.2), 0, 1)]
-    p["iris_radius"] = float(u(0.036, 0.046))
+    p["iris_radius"] = float(u(0.04, 0.05))
     p["pupil_ratio"] = float(u(0.32, 0.5))
     p["gaze_x"] = float(u(-0.5, 0.5))
     p["gaze_y"] = float(u(-0.3, 0.3))
@@ -243,6 +244,8 @@ def sample_params(seed: int, index: int) -> dict:
     p["bg_angle"] = float(u(0, 360))
     p["n_clutter"] = int(r.integers(4, 12)) if p["background"] == "clutter" else 0
     p["bg_blur"] = float(u(0.0, 1.0))
+    p["bg_texture"] = float(u(0.01, 0.1))
+    p["bg_detail"] = float(u(0.0, 0.12))  # fine detail
     return p
 
 
@@ -417,10 +420,11 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
 
     skin = np.clip(skin_colour(p["skin_tone"]) * np.array([1 + p["skin_redness"], 1.0, 1 - p["skin_redness"]]), 0, 1)
     tex = p["skin_texture"]
-    sk_noise = 1.0 + tex * (0.6 * _value_noise(rng, size, 6) + 0.4 * _value_noise(rng, size, 45))
+    sk_noise = 1.0 + tex * (0.5 * _value_noise(rng, size, 6) + 0.3 * _value_noise(rng, size, 30) + 0.35 * _value_noise(rng, size, 90))
     skin_lit = _rgb(skin) * (sk_noise * shade)[None]
     hair = np.array(p["hair_rgb"], _F)
-    hair_tex = _hair_texture(lo, p, rng)
+    hair_tex, fray = _hair_texture(lo, p, rng)
+    lo.fray = fray
     hair_lit = _rgb(hair) * (hair_tex * shade)[None]
 
     lo.light = L
@@ -434,6 +438,7 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     hi.skin = _up2(skin_lit)
     hi.hair = _up2(hair_lit)
     hi.shade = _up2(shade)
+    hi.fray = _up2(fray)
     _ears(hi, p, skin)
     _face(hi, p, skin)
     _freckles(hi, p, skin, rng)
@@ -456,8 +461,9 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     return np.ascontiguousarray(np.clip(img, 0.0, 1.0).transpose(1, 2, 0))
 
 
-def _hair_texture(cv: _Canvas, p: dict, rng) -> np.ndarray:
-    """Hair brightness: strands radiating from the crown, clumps, waves and a sheen band."""
+def _hair_texture(cv: _Canvas, p: dict, rng):
+    """Hair brightness (strands radiating from the crown, locks, waves, a sheen band)
+    and the zero-mean strand pattern (used to fray the hair's edges)."""
     n = cv.side
     crown_y = p["face_center_y"] - p["face_height"] - 0.2
     du, dv = cv.U - p["fringe_tilt"] * 0.4, cv.V - crown_y
@@ -467,19 +473,26 @@ def _hair_texture(cv: _Canvas, p: dict, rng) -> np.ndarray:
     if style == "curly":
         bumps = _value_noise(rng, n, 40) + 0.5 * _value_noise(rng, n, 22)
         t = 0.7 + 0.28 * bumps + 0.08 * coarse
+        fray = bumps
     elif style == "buzz":
-        t = 0.85 + 0.12 * _value_noise(rng, n, 64) + 0.05 * coarse
+        fray = _value_noise(rng, n, 64)
+        t = 0.85 + 0.12 * fray + 0.05 * coarse
     else:
         phi = np.arctan2(du, dv)
-        k = 400
+        k = 220
         strands = rng.uniform(-1, 1, k + 1).astype(_F)
         strands[-1] = strands[0]
         # wavy hair: the strand angle drifts with the distance from the crown
-        phi = phi + 0.06 * curl * np.sin(rho * 25 + coarse)
+        phi = phi + 0.035 * curl * np.sin(rho * 14 + 2 * coarse)
         fine = np.interp((phi * (k / (2 * math.pi))) % k, np.arange(k + 1), strands).astype(_F)
-        t = 0.74 + 0.2 * fine + 0.1 * coarse
+        k2 = 90
+        locks = rng.uniform(-1, 1, k2 + 1).astype(_F)
+        locks[-1] = locks[0]
+        lock = np.interp((phi * (k2 / (2 * math.pi)) + 3 * coarse) % k2, np.arange(k2 + 1), locks).astype(_F)
+        t = 0.68 + 0.32 * fine + 0.2 * lock + 0.1 * coarse
+        fray = 0.6 * fine + 0.4 * lock
     sheen = np.exp(-(((rho - 0.45 - 0.08 * coarse) / 0.07) ** 2)) * 0.3
-    return (t + sheen).astype(_F)
+    return (t + sheen).astype(_F), fray.astype(_F)
 
 
 def _background(cv: _Canvas, p: dict, rng) -> None:
@@ -514,8 +527,9 @@ def _background(cv: _Canvas, p: dict, rng) -> None:
                 d = np.minimum(np.minimum(w - np.abs(X - cx), h - np.abs(Y - cy)), (np.sin(Y * f) - 0.2) / f)
             a = np.clip(0.5 + d * (S / 2) / soft, 0, 1) * _F(rng.uniform(0.6, 1.0))
             cv.paint(sl, a, c)
-        cv.img *= (1.0 + 0.05 * _value_noise(rng, S, 48))[None]
-    cv.img *= (1.0 + 0.05 * _value_noise(rng, cv.side, 5))[None]
+    # surface texture (plaster, fabric, foliage out of focus) at two scales
+    bt, bd = p["bg_texture"], p["bg_detail"]
+    cv.img *= (1.0 + bt * (_value_noise(rng, cv.side, 5) + 0.6 * _value_noise(rng, cv.side, 24)) + bd * _value_noise(rng, cv.side, 40))[None]
 
 
 def _head_outline(u, v, p):
@@ -528,8 +542,8 @@ def _head_outline(u, v, p):
     vv = np.clip(v / fh, 0, None)
     rx = fw * (1 - p["jaw_taper"] * vv**3)
     ry = np.where(v < 0, fh * 0.95, fh)
-    e = np.where(v < 0, 2.0, p["chin"])
-    f = np.sqrt((u / rx) ** 2 + np.abs(v / ry) ** e)
+    a = np.abs(v / ry)
+    f = np.sqrt((u / rx) ** 2 + np.where(v < 0, a * a, a ** p["chin"]))
     return (1 - f) * np.minimum(rx, fh * 0.9)
 
 
@@ -556,7 +570,7 @@ def _back_hair(cv, p, hair_lit):
         body = np.minimum(np.minimum(d_side, wavy - v), v - fcy + 0.1)
         top = (1 - np.sqrt((u / (fw + vol)) ** 2 + ((v - fcy + 0.05) / (fh + vol)) ** 2)) * fw
         d = np.maximum(body, top)
-    cv.paint((slice(None), slice(None)), cv.cov(d), hair_lit * 0.8)
+    cv.paint((slice(None), slice(None)), cv.cov(d + 0.012 * cv.fray), hair_lit * 0.8)
 
 
 def _neck_and_clothes(cv, p, skin_lit, rng):
@@ -589,7 +603,7 @@ def _neck_and_clothes(cv, p, skin_lit, rng):
     if p["stripes"]:
         f = 28 + (p["texture_seed"] % 20)
         pat = pat * (1 - 0.35 * np.clip(np.sin((v * f + u * 3) * 2) * 3, 0, 1))
-    fold = 1 + 0.1 * _value_noise(rng, cv.side, 9)[sl]
+    fold = 1 + 0.1 * _value_noise(rng, cv.side, 9)[sl] + 0.06 * _value_noise(rng, cv.side, 70)[sl]
     cv.paint(sl, a, _rgb(c) * (pat * fold)[None])
     if p["neckline"] == "collar":
         for sgn in (-1, 1):
@@ -605,7 +619,7 @@ def _ears(cv, p, skin):
     vv = max((ey - fcy) / p["face_height"], 0.0)
     edge = fw * (1 - p["jaw_taper"] * vv**3)
     for sgn in (-1, 1):
-        cx = sgn * (edge + 0.005)
+        cx = sgn * (edge + 0.015)
         sl, a = cv.ellipse(cx, ey, es * 0.5, es, angle=-sgn * 10)
         if sl is None:
             continue
@@ -717,9 +731,38 @@ def _nose(cv, p, skin):
     for sgn in (-1, 1):  # nostrils
         sl, a = cv.ellipse(sgn * nw * 0.45, tip + 0.02, 0.023, 0.011, angle=-sgn * 18)
         cv.paint(sl, a * 0.85, skin * 0.22)
+    _folds(cv, p)
     sl, a = cv.ellipse(L[0] * 0.015, tip - 0.02 + L[1] * 0.01, 0.03, 0.022, soft=0.02)
     if sl is not None:  # highlight on the tip
         cv.paint(sl, a * 0.4, np.clip(cv.region(sl) * 1.25 + 0.05, 0, 1))
+
+
+def _folds(cv, p):
+    """Nasolabial folds (nose wing to mouth corner) and, with age, forehead lines."""
+    ey, nl, nw, my, mw = p["eye_y"], p["nose_length"], p["nose_width"], p["mouth_y"], p["mouth_width"]
+    k = 0.12 + 0.35 * max(p["age"], p["smile"] * 20)
+    for sgn in (-1, 1):
+        x0, y0 = sgn * (nw * 1.35), ey + nl - 0.01
+        x1, y1 = sgn * (mw + 0.035), my + 0.03
+        sl = cv.rbox(min(x0, x1) - 0.03, y0 - 0.02, max(x0, x1) + 0.03, y1 + 0.02)
+        if sl is None:
+            continue
+        u, v = cv.local(sl, 0.0, 0.0)
+        t = np.clip((v - y0) / (y1 - y0), 0, 1)
+        xc = x0 + (x1 - x0) * np.sqrt(t) + sgn * 0.025 * np.sin(np.pi * t)
+        d = 0.006 - np.abs(u - xc)
+        ends = np.minimum(v - y0, y1 - v)
+        a = cv.cov(np.minimum(d, ends), soft=0.008) * k * (1 - 0.5 * t)
+        cv.paint(sl, a, cv.region(sl) * 0.6)
+    if p["age"] > 0.55:
+        k = (p["age"] - 0.55) / 0.45
+        top = ey - p["brow_height"] - 0.06
+        sl = cv.rbox(-0.3, top - 0.15, 0.3, top)
+        if sl is not None:
+            u, v = cv.local(sl, 0.0, top)
+            lines = np.cos((v - 0.006 * np.sin(u * 12)) * (2 * np.pi / 0.045))
+            a = _smooth((lines - 0.6) / 0.4) * k * 0.35 * _smooth(1 - np.abs(u) / 0.28) * _smooth(-v / 0.03)
+            cv.paint(sl, a, cv.region(sl) * 0.7)
 
 
 def _facial_hair(cv, p, rng):
@@ -748,7 +791,7 @@ def _facial_hair(cv, p, rng):
     if kind in ("moustache", "beard"):
         sl = cv.rbox(-p["mouth_width"] - 0.05, my - 0.1, p["mouth_width"] + 0.05, my + 0.02)
         if sl is not None:
-            u, v = cv.local(sl, 0.0, my - 0.045)
+            u, v = cv.local(sl, 0.0, my - p["upper_lip"] - 0.02)
             mw = p["mouth_width"] * 1.08
             d = np.minimum(0.03 * (1 - (u / mw) ** 2) - np.abs(v - 0.012 * (u / mw) ** 2), mw - np.abs(u))
             cv.paint(sl, cv.cov(d) * 0.95, cv.hair[(slice(None),) + sl] * 0.75)
@@ -840,7 +883,10 @@ def _eyes(cv, p, skin):
         # upper lid line with lashes (thicker outwards), lower lid, crease
         lash = 0.006 + 0.007 * np.clip(sgn * x, 0, 1) + (0.006 if p["eyeliner"] else 0.0)
         d_up = lash - np.abs(v - upper + lash * 0.35)
-        cv.paint(sl, cv.cov(d_up) * cv.cov(ew * 1.04 - np.abs(u)), np.array([0.05, 0.04, 0.04], _F))
+        # individual lashes: short spikes above the lid, longer towards the outer corner
+        spikes = (0.5 + 0.5 * np.sin(u * 160)) ** 3 * (0.006 + 0.012 * np.clip(sgn * x + 0.3, 0, 1))
+        d_up = np.maximum(d_up, np.minimum(spikes - (upper - v), upper + 0.004 - v) * 0.5)
+        cv.paint(sl, cv.cov(d_up) * cv.cov(ew * 1.08 - np.abs(u)), np.array([0.05, 0.04, 0.04], _F))
         d_lo = 0.0035 - np.abs(v - lower - 0.002)
         cv.paint(sl, cv.cov(d_lo) * 0.35 * cv.cov(ew - np.abs(u)), skin * 0.45)
         crease = upper * 1.1 - eo * 0.8 - 0.012
@@ -883,15 +929,16 @@ def _front_hair(cv, p):
     if style == "curly":
         ang = np.arctan2(v - fcy, u)
         outer = outer + 0.02 * np.sin(ang * 13 + p["texture_seed"] % 11)
-    hl0 = p["hairline"]
+    hl0 = p["eye_y"] - p["hairline"]
     if p["fringe"] and style != "buzz":
-        hl0 = p["fringe_depth"]
+        hl0 = p["eye_y"] - p["fringe_depth"]
         wave = 0.025 * np.abs(np.sin(u * 18 + p["texture_seed"] % 3))
         hl = hl0 + p["fringe_tilt"] * u + wave
     else:
         hl = hl0 + 0.015 * np.sin(u * 9) - 0.05 * np.exp(-((u / 0.12) ** 2)) * (style == "short")
     hl = np.maximum(hl, hl0 + (ear_top - hl0) * (np.abs(u) / fw) ** 4)
-    d = np.minimum(outer, hl - v)
+    fray = cv.fray[sl]
+    d = np.minimum(outer + 0.01 * fray, hl - v + 0.018 * fray)
     a = cv.cov(d) * (0.85 if style == "buzz" else 1.0)
     sh = cv.cov(np.minimum(outer, hl + 0.035 - v), soft=0.03) * 0.3 * (1 - a)
     cv.paint(sl, sh, cv.region(sl) * 0.55)  # the hair's shadow on the forehead
