@@ -15,6 +15,7 @@ import sys
 VERB_MODULES = [
     "selfsr_edu.data.cli",
     "selfsr_edu.train.degradation",
+    "selfsr_edu.train.sr_cli",
 ]
 
 
