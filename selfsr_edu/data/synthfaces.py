@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -828,14 +828,14 @@ def _mouth(cv, p, skin):
         opening = cv.cov(np.minimum(v - top_open, bot_open - v)) * cv.cov(mw * 0.9 - np.abs(u))
         cv.paint(sl, opening, np.array([0.2, 0.04, 0.05], _F))
         if p["teeth"]:
-            th = op * 0.5
-            teeth = cv.cov(np.minimum(v - top_open, top_open + th * w - v)) * cv.cov(mw * 0.72 - np.abs(u))
-            gap = np.abs(((u / 0.028) % 1.0) - 0.5) > 0.42
-            tshade = (0.85 + 0.15 * w) * (1 - 0.4 * gap)
+            th = op * 0.6
+            teeth = cv.cov(np.minimum(v - top_open, top_open + th * w - v)) * cv.cov(mw * 0.75 - np.abs(u))
+            gap = cv.cov(0.0025 - np.abs(((u / 0.036 + 0.5) % 1.0 - 0.5) * 0.036))  # between incisors
+            tshade = (0.85 + 0.15 * w) * (1 - 0.45 * gap)
             cv.paint(sl, teeth * opening, _rgb((0.94, 0.91, 0.84)) * tshade[None])
-    # the dark line where the lips meet, and the mouth corners
-    d = 0.004 - np.abs(v - top_open - op * 0.3 * w)
-    cv.paint(sl, cv.cov(d) * wmask * 0.75, lip * 0.25)
+    if op == 0:  # the dark line where the lips meet
+        d = 0.004 - np.abs(v - top_open)
+        cv.paint(sl, cv.cov(d) * wmask * 0.75, lip * 0.25)
     for sgn in (-1, 1):
         sl3, a3 = cv.ellipse(sgn * mw, cy - sm * 1.4, 0.012, 0.007)
         if sl3 is not None:
