@@ -408,6 +408,7 @@ def train_sr(config: SRConfig | dict, resume: bool = False, overwrite: bool = Fa
     if G is not None:
         fixed = degrade(G, fixed)
     t0, steps_timed = time.perf_counter(), 0
+    last_r1 = torch.zeros((), device=dev)
     for step in range(start, end):
         stage, alpha = stage_at(step, cfg)
         lr, hr = draw_batch(pool, cfg, step, ctx)
@@ -447,9 +448,12 @@ def train_sr(config: SRConfig | dict, resume: bool = False, overwrite: bool = Fa
         else:
             with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
                 real_logits = D_train(real, stage, alpha)
-            r1 = torch.zeros((), device=dev)
+            r1 = last_r1                                            # logged: the last computed penalty
         adv_D = hinge_d_loss(real_logits.float(), fake_logits.float())
-        loss_D = sr_discriminator_objective(adv_D, r1, cfg.lambda_r1 if cfg.r1 else 0.0)
+        loss_D = sr_discriminator_objective(adv_D, r1 if do_r1 else torch.zeros((), device=dev),
+                                            cfg.lambda_r1 if cfg.r1 else 0.0)
+        if do_r1:
+            last_r1 = r1.detach()
         opt_D.zero_grad(set_to_none=True)
         scaler_D.scale(loss_D).backward()
         scaler_D.step(opt_D)
