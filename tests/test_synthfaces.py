@@ -108,7 +108,7 @@ def test_bernoulli_attribute_rates(many_params, name):
 @pytest.mark.parametrize(
     "key,table",
     [("hair_style", sf.HAIR_STYLES), ("background", sf.BACKGROUNDS), ("facial_hair", sf.FACIAL_HAIR),
-     ("hair_colour", sf.HAIR_COLOURS), ("iris_colour", sf.IRIS_COLOURS)],
+     ("hair_colour", sf.HAIR_COLOURS), ("iris_colour", sf.IRIS_COLOURS), ("presentation", sf.PRESENTATION)],
 )
 def test_categorical_attribute_rates(many_params, key, table):
     probs = {k: (v[1] if isinstance(v, tuple) else v) for k, v in table.items()}
@@ -116,6 +116,17 @@ def test_categorical_attribute_rates(many_params, key, table):
     for value, prob in probs.items():
         count = sum(p[key] == value for p in many_params)
         assert _binomial_ok(count, N_RATES, prob / total), (key, value, count / N_RATES, prob / total)
+
+
+def test_conditional_rates_follow_the_presentation(many_params):
+    for group in sf.PRESENTATION:
+        ps = [p for p in many_params if p["presentation"] == group]
+        for value, prob in sf.FACIAL_HAIR_BY[group].items():
+            count = sum(p["facial_hair"] == value for p in ps)
+            assert _binomial_ok(count, len(ps), prob), (group, value)
+        for name, by in sf.RATES_BY.items():
+            assert _binomial_ok(sum(p[name] for p in ps), len(ps), by[group]), (group, name)
+    assert not any(p["facial_hair"] != "none" for p in many_params if p["presentation"] == "feminine")
 
 
 def test_glasses_shapes_all_appear(many_params):

@@ -48,12 +48,35 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
 # ---------------------------------------------------------------------------
-HAIR_STYLES = {"bald": 0.05, "buzz": 0.10, "short": 0.30, "medium": 0.20, "long": 0.25, "curly": 0.10}
+# Some attributes depend on a feminine/masculine presentation drawn first, so that
+# beards rarely meet lipstick; the tables below give the conditional rates and
+# the marginal rates (what a test over many faces sees) are derived from them.
+PRESENTATION = {"feminine": 0.5, "masculine": 0.5}
+HAIR_STYLES_BY = {
+    "feminine": {"bald": 0.0, "buzz": 0.03, "short": 0.15, "medium": 0.25, "long": 0.42, "curly": 0.15},
+    "masculine": {"bald": 0.08, "buzz": 0.15, "short": 0.45, "medium": 0.15, "long": 0.06, "curly": 0.11},
+}
+FACIAL_HAIR_BY = {
+    "feminine": {"none": 1.0, "stubble": 0.0, "moustache": 0.0, "beard": 0.0},
+    "masculine": {"none": 0.4, "stubble": 0.3, "moustache": 0.1, "beard": 0.2},
+}
+RATES_BY = {  # Bernoulli attributes that depend on the presentation
+    "lipstick": {"feminine": 0.4, "masculine": 0.0},
+    "eyeliner": {"feminine": 0.35, "masculine": 0.05},
+    "earrings": {"feminine": 0.45, "masculine": 0.05},
+}
+
+
+def _marginal(by: dict) -> dict:
+    return {k: sum(PRESENTATION[g] * by[g][k] for g in PRESENTATION) for k in next(iter(by.values()))}
+
+
+HAIR_STYLES = _marginal(HAIR_STYLES_BY)
 HAIR_COLOURS = {  # sRGB base colours, probability
     "black": ((0.06, 0.05, 0.05), 0.25),
     "dark_brown": ((0.20, 0.12, 0.07), 0.22),
@@ -65,7 +88,7 @@ HAIR_COLOURS = {  # sRGB base colours, probability
 }
 BACKGROUNDS = {"flat": 0.25, "gradient": 0.30, "clutter": 0.45}
 GLASSES_SHAPES = ("round", "rectangular", "aviator", "cat_eye")
-FACIAL_HAIR = {"none": 0.62, "stubble": 0.15, "moustache": 0.08, "beard": 0.15}
+FACIAL_HAIR = _marginal(FACIAL_HAIR_BY)
 IRIS_COLOURS = {
     "brown": ((0.33, 0.19, 0.09), 0.45),
     "dark_brown": ((0.16, 0.09, 0.05), 0.20),
@@ -74,16 +97,14 @@ IRIS_COLOURS = {
     "blue": ((0.30, 0.45, 0.65), 0.12),
     "grey": ((0.45, 0.50, 0.55), 0.05),
 }
-RATES = {  # Bernoulli attributes: intended probability
+RATES = {  # Bernoulli attributes: intended (marginal) probability
     "glasses": 0.30,
-    "earrings": 0.25,
     "freckles": 0.20,
     "moles": 0.30,
     "mouth_open": 0.35,
     "fringe": 0.35,
-    "lipstick": 0.20,
-    "eyeliner": 0.20,
-    "stripes": 0.30,  # patterned clothing
+    "stripes": 0.40,  # patterned clothing
+    **{k: sum(PRESENTATION[g] * v[g] for g in PRESENTATION) for k, v in RATES_BY.items()},
 }
 
 # Skin tone anchors along a light-to-dark line (sRGB, roughly Fitzpatrick I-VI).
@@ -109,9 +130,16 @@ def skin_colour(tone: float) -> np.ndarray:
 
 
 def _choice(rng: np.random.Generator, table: dict) -> str:
+    """One key of ``table`` drawn with the table's probabilities (values or ``(…, prob)``)."""
     keys = list(table)
     probs = np.array([table[k][1] if isinstance(table[k], tuple) else table[k] for k in keys], dtype=np.float64)
     return keys[int(rng.choice(len(keys), p=probs / probs.sum()))]
+
+
+def _muted(rng: np.random.Generator, lo: float, hi: float) -> np.ndarray:
+    """A random colour, pulled towards its grey by a random amount (real scenes are rarely saturated)."""
+    c = rng.uniform(lo, hi, 3)
+    return c.mean() + rng.uniform(0.25, 1.0) * (c - c.mean())
 
 
 def face_rng(seed: int, index: int) -> np.random.Generator:
@@ -141,28 +169,32 @@ def sample_params(seed: int, index: int) -> dict:
     p["shift_y"] = float(u(-0.04, 0.05))
     p["scale"] = float(u(0.9, 1.08))
     # head shape
+    p["presentation"] = _choice(r, PRESENTATION)
+    masc = p["presentation"] == "masculine"
     p["face_width"] = float(u(0.47, 0.58))
     p["face_height"] = float(u(0.64, 0.76))
-    p["jaw_taper"] = float(u(0.1, 0.4))
+    p["jaw_taper"] = float(u(0.1, 0.3) if masc else u(0.2, 0.42))
     p["chin"] = float(u(2.0, 3.0))
     p["neck_width"] = float(u(0.45, 0.6))
     p["face_center_y"] = float(u(0.06, 0.12))
     # skin
-    p["skin_tone"] = float(r.beta(1.6, 1.9))
+    p["skin_tone"] = float(r.beta(1.4, 2.0))
     p["age"] = float(r.beta(1.5, 2.5))  # 0 young .. 1 old: folds and forehead lines
     p["skin_redness"] = float(u(-0.04, 0.06))
-    p["skin_texture"] = float(u(0.02, 0.06))
+    p["skin_texture"] = float(u(0.03, 0.09))
     p["blush"] = float(u(0.0, 0.5))
     # light
     az = u(-math.pi, math.pi)
     el = u(0.15, 0.6)  # how far the light is from frontal
     p["light_x"] = float(math.sin(el) * math.cos(az))
     p["light_y"] = float(math.sin(el) * math.sin(az) - 0.25)  # mostly from above
-    p["ambient"] = float(u(0.35, 0.6))
+    p["ambient"] = float(u(0.45, 0.7))
     p["exposure"] = float(u(0.85, 1.12))
     p["white_balance"] = float(u(-0.06, 0.06))  # + warm, - cool
+    p["sharpen"] = float(u(0.0, 0.8))  # in-camera unsharp mask amount
     # hair
-    p["hair_style"] = _choice(r, HAIR_STYLES)
+    g = p["presentation"]
+    p["hair_style"] = _choice(r, HAIR_STYLES_BY[g])
     hc = _choice(r, HAIR_COLOURS)
     p["hair_colour"] = hc
     base = np.array(HAIR_COLOURS[hc][0])
@@ -179,7 +211,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["hair_length"] = float(u(0.55, 1.1))
     p["hair_curl"] = float(u(0.0, 1.0))
     # brows
-    p["brow_thickness"] = float(u(0.018, 0.04))
+    p["brow_thickness"] = float(u(0.025, 0.045) if masc else u(0.016, 0.035))
     p["brow_arch"] = float(u(0.01, 0.045))
     p["brow_height"] = float(u(0.09, 0.14))  # above the eye centre
     p["brow_tilt"] = float(u(-0.12, 0.12))
@@ -196,7 +228,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["pupil_ratio"] = float(u(0.32, 0.5))
     p["gaze_x"] = float(u(-0.5, 0.5))
     p["gaze_y"] = float(u(-0.3, 0.3))
-    p["eyeliner"] = bool(r.random() < RATES["eyeliner"])
+    p["eyeliner"] = bool(r.random() < RATES_BY["eyeliner"][g])
     # nose
     p["nose_length"] = float(u(0.2, 0.29))
     p["nose_width"] = float(u(0.055, 0.085))
@@ -209,7 +241,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["mouth_open"] = bool(r.random() < RATES["mouth_open"])
     p["mouth_opening"] = float(u(0.02, 0.05)) if p["mouth_open"] else 0.0
     p["teeth"] = bool(p["mouth_open"] and r.random() < 0.9)
-    p["lipstick"] = bool(r.random() < RATES["lipstick"])
+    p["lipstick"] = bool(r.random() < RATES_BY["lipstick"][g])
     lip = skin_colour(p["skin_tone"]) * np.array([0.95, 0.62, 0.62])
     if p["lipstick"]:
         lip = np.array([(0.65, 0.08, 0.12), (0.80, 0.35, 0.45), (0.45, 0.10, 0.25)][int(r.integers(0, 3))])
@@ -224,9 +256,9 @@ def sample_params(seed: int, index: int) -> dict:
     frame = [(0.05, 0.05, 0.05), (0.30, 0.18, 0.08), (0.78, 0.62, 0.25), (0.75, 0.75, 0.78), (0.55, 0.08, 0.10)]
     p["glasses_rgb"] = [float(c) for c in frame[int(r.integers(0, len(frame)))]]
     p["lens_tint"] = float(u(0.0, 0.35))
-    p["facial_hair"] = _choice(r, FACIAL_HAIR)
+    p["facial_hair"] = _choice(r, FACIAL_HAIR_BY[g])
     p["beard_density"] = float(u(0.5, 1.0))
-    p["earrings"] = bool(r.random() < RATES["earrings"])
+    p["earrings"] = bool(r.random() < RATES_BY["earrings"][g])
     p["earring_kind"] = ("stud", "hoop")[int(r.integers(0, 2))] if p["earrings"] else "none"
     p["earring_rgb"] = [float(c) for c in [(0.85, 0.70, 0.30), (0.80, 0.80, 0.82), (0.95, 0.93, 0.88)][int(r.integers(0, 3))]]
     p["freckles"] = bool(r.random() < RATES["freckles"])
@@ -234,16 +266,16 @@ def sample_params(seed: int, index: int) -> dict:
     p["moles"] = bool(r.random() < RATES["moles"])
     p["n_moles"] = int(r.integers(1, 4)) if p["moles"] else 0
     # clothes
-    p["clothes_rgb"] = [float(c) for c in r.uniform(0.05, 0.9, 3)]
+    p["clothes_rgb"] = [float(c) for c in _muted(r, 0.05, 0.9)]
     p["stripes"] = bool(r.random() < RATES["stripes"])
     p["neckline"] = ("round", "v", "collar")[int(r.integers(0, 3))]
     # background
     p["background"] = _choice(r, BACKGROUNDS)
-    p["bg_rgb"] = [float(c) for c in r.uniform(0.1, 0.95, 3)]
-    p["bg_rgb2"] = [float(c) for c in r.uniform(0.1, 0.95, 3)]
+    p["bg_rgb"] = [float(c) for c in _muted(r, 0.1, 0.95)]
+    p["bg_rgb2"] = [float(c) for c in _muted(r, 0.1, 0.95)]
     p["bg_angle"] = float(u(0, 360))
-    p["n_clutter"] = int(r.integers(4, 12)) if p["background"] == "clutter" else 0
-    p["bg_blur"] = float(u(0.0, 1.0))
+    p["n_clutter"] = int(r.integers(6, 16)) if p["background"] == "clutter" else 0
+    p["bg_blur"] = float(u(0.0, 1.0) ** 2)  # mostly in focus
     p["bg_texture"] = float(u(0.01, 0.1))
     p["bg_detail"] = float(u(0.0, 0.12))  # fine detail
     return p
@@ -458,6 +490,13 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     gain = p["exposure"] * np.array([1 + wb, 1.0, 1 - wb], _F)
     vig = 1.0 - 0.12 * (lo.X**2 + lo.Y**2)
     img = img * gain[:, None, None] * vig[None]
+    # in-camera sharpening (unsharp mask, binomial 1-2-1 blur): img + k (img - blur(img))
+    k = p["sharpen"]
+    if k > 0:
+        b = np.pad(img, ((0, 0), (1, 1), (1, 1)), mode="edge")
+        b = 0.25 * b[:, :-2] + 0.5 * b[:, 1:-1] + 0.25 * b[:, 2:]
+        b = 0.25 * b[:, :, :-2] + 0.5 * b[:, :, 1:-1] + 0.25 * b[:, :, 2:]
+        img = img + k * (img - b)
     return np.ascontiguousarray(np.clip(img, 0.0, 1.0).transpose(1, 2, 0))
 
 
@@ -508,7 +547,7 @@ def _background(cv: _Canvas, p: dict, rng) -> None:
         S = cv.side
         soft = 1.0 + p["bg_blur"] * 5.0  # defocus: edge ramp width in pixels
         for _ in range(p["n_clutter"]):
-            c = rng.uniform(0.05, 0.95, 3).astype(_F)
+            c = _muted(rng, 0.05, 0.95).astype(_F)
             cx, cy = rng.uniform(-1, 1, 2)
             w, h = rng.uniform(0.05, 0.5, 2)
             x0, x1 = max(int((cx - w + 1) / 2 * S) - 4, 0), min(int((cx + w + 1) / 2 * S) + 5, S)
