@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -325,14 +325,23 @@ def _up2(a: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=8)
+def _pixel_grid(side: int):
+    """Pixel centres in image units, ``X`` right and ``Y`` down, both in (-1, 1)."""
+    c = (np.arange(side, dtype=_F) + 0.5) / side * 2.0 - 1.0
+    X, Y = np.meshgrid(c, c)
+    X.flags.writeable = False
+    Y.flags.writeable = False
+    return X, Y
+
+
 class _Canvas:
     """A planar ``3×side×side`` RGB canvas with face-unit coordinates under a pose."""
 
     def __init__(self, side: int, p: dict):
         self.side = side
         self.img = np.zeros((3, side, side), _F)
-        c = (np.arange(side, dtype=_F) + 0.5) / side * 2.0 - 1.0
-        self.X, self.Y = np.meshgrid(c, c)  # image units
+        self.X, self.Y = _pixel_grid(side)  # image units
         th = math.radians(p["rotation"])
         self.cos, self.sin = math.cos(th), math.sin(th)
         self.t = (p["shift_x"], p["shift_y"])
@@ -402,7 +411,9 @@ class _Canvas:
         colour = np.asarray(colour, _F)
         if colour.ndim == 1:
             colour = colour[:, None, None]
-        reg += alpha[None] * (colour - reg)
+        tmp = colour - reg
+        tmp *= alpha
+        reg += tmp
 
     def region(self, sl):
         return self.img[(slice(None),) + sl]
@@ -419,10 +430,13 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     """Render one face: ``size×size×3`` float32 in [0, 1] from :func:`sample_params`.
 
     Two passes share one pose. Large smooth layers (background, back hair,
-    clothes, neck) and the textures (hair strands, skin, Lambertian shading)
-    are computed at the output resolution with analytic one-pixel edge
-    ramps; the face itself (every small detail) is drawn on a 2× supersampled
-    canvas on top, which is then box-filtered 2×2 down.
+    clothes, neck, ears, the face's skin with its soft shadows and blushes)
+    and the textures (hair strands, skin, Lambertian shading) are computed at
+    the output resolution, their edges anti-aliased analytically by a
+    one-pixel coverage ramp. Every small detail (eyes, lashes, brows, nose,
+    mouth and teeth, freckles, beard, the hairline, earrings, glasses) is
+    drawn on a 2× supersampled canvas on top, which is then box-filtered 2×2
+    down.
     Assumed: sizes below 128 render at 128 and shrink with PIL bicubic, so
     they are the same identity at lower resolution.
     """
@@ -463,16 +477,16 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     _background(lo, p, rng)
     _back_hair(lo, p, hair_lit)
     _neck_and_clothes(lo, p, skin_lit, rng)
+    lo.skin = skin_lit
+    _ears(lo, p, skin)  # large, smooth parts: one-pixel edge ramps at the output size
+    _face(lo, p, skin)
 
     hi = _Canvas(2 * size, p)
     hi.img = _up2(lo.img)
     hi.light = L
-    hi.skin = _up2(skin_lit)
     hi.hair = _up2(hair_lit)
     hi.shade = _up2(shade)
     hi.fray = _up2(fray)
-    _ears(hi, p, skin)
-    _face(hi, p, skin)
     _freckles(hi, p, skin, rng)
     _nose(hi, p, skin)
     _facial_hair(hi, p, rng)
