@@ -16,6 +16,7 @@ VERB_MODULES = [
     "selfsr_edu.data.cli",
     "selfsr_edu.train.degradation",
     "selfsr_edu.train.sr_cli",
+    "selfsr_edu.data.synthfaces",
 ]
 
 

@@ -232,3 +232,13 @@ def test_default_cache_dir_follows_env(monkeypatch, tmp_path):
     monkeypatch.delenv("SELFSR_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
     assert sf.default_cache_dir() == tmp_path / "x" / "selfsr_edu"
+
+
+def test_cli_verb_saves_a_face_grid(tmp_path):
+    from selfsr_edu.cli import main
+
+    out = tmp_path / "grid.png"
+    assert main(["synthfaces", str(out), "--n", "3", "--size", "64", "--cols", "2"]) == 0
+    im = np.asarray(Image.open(out).convert("RGB"))
+    assert im.shape == (2 * 64 + 2, 2 * 64 + 2, 3)
+    assert np.array_equal(im[:64, 66:], SynthFaces(3, size=64).image(1))
