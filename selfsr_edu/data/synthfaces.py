@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 4
+RENDERER_VERSION = 5
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -136,10 +136,16 @@ def _choice(rng: np.random.Generator, table: dict) -> str:
     return keys[int(rng.choice(len(keys), p=probs / probs.sum()))]
 
 
-def _muted(rng: np.random.Generator, lo: float, hi: float) -> np.ndarray:
-    """A random colour, pulled towards its grey by a random amount (real scenes are rarely saturated)."""
-    c = rng.uniform(lo, hi, 3)
-    return c.mean() + rng.uniform(0.25, 1.0) * (c - c.mean())
+def _scene_colour(rng: np.random.Generator, lo: float, hi: float) -> np.ndarray:
+    """A plausible scene or clothing colour: half the time a near-neutral (walls, greys, beiges),
+    otherwise a random hue at low to medium saturation; brightness in [lo, hi]."""
+    import colorsys
+
+    value = rng.uniform(lo, hi)
+    if rng.random() < 0.5:
+        tint = rng.uniform(-0.04, 0.04, 3) + np.array([0.03, 0.01, -0.03]) * rng.uniform(0, 1)
+        return np.clip(value + tint, 0, 1)
+    return np.array(colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(0.15, 0.55), value))
 
 
 def face_rng(seed: int, index: int) -> np.random.Generator:
@@ -266,13 +272,13 @@ def sample_params(seed: int, index: int) -> dict:
     p["moles"] = bool(r.random() < RATES["moles"])
     p["n_moles"] = int(r.integers(1, 4)) if p["moles"] else 0
     # clothes
-    p["clothes_rgb"] = [float(c) for c in _muted(r, 0.05, 0.9)]
+    p["clothes_rgb"] = [float(c) for c in _scene_colour(r, 0.08, 0.9)]
     p["stripes"] = bool(r.random() < RATES["stripes"])
     p["neckline"] = ("round", "v", "collar")[int(r.integers(0, 3))]
     # background
     p["background"] = _choice(r, BACKGROUNDS)
-    p["bg_rgb"] = [float(c) for c in _muted(r, 0.1, 0.95)]
-    p["bg_rgb2"] = [float(c) for c in _muted(r, 0.1, 0.95)]
+    p["bg_rgb"] = [float(c) for c in _scene_colour(r, 0.15, 0.95)]
+    p["bg_rgb2"] = [float(c) for c in _scene_colour(r, 0.15, 0.95)]
     p["bg_angle"] = float(u(0, 360))
     p["n_clutter"] = int(r.integers(6, 16)) if p["background"] == "clutter" else 0
     p["bg_blur"] = float(u(0.0, 1.0) ** 2)  # mostly in focus
@@ -561,7 +567,7 @@ def _background(cv: _Canvas, p: dict, rng) -> None:
         S = cv.side
         soft = 1.0 + p["bg_blur"] * 5.0  # defocus: edge ramp width in pixels
         for _ in range(p["n_clutter"]):
-            c = _muted(rng, 0.05, 0.95).astype(_F)
+            c = _scene_colour(rng, 0.1, 0.95).astype(_F)
             cx, cy = rng.uniform(-1, 1, 2)
             w, h = rng.uniform(0.05, 0.5, 2)
             x0, x1 = max(int((cx - w + 1) / 2 * S) - 4, 0), min(int((cx + w + 1) / 2 * S) + 5, S)
@@ -835,7 +841,7 @@ def _facial_hair(cv, p, rng):
         if kind == "stubble":
             region = inside * cheek * _smooth(vn / 0.05)
             speck = (rng.random(u.shape) < 0.5).astype(_F)
-            cv.paint(sl, region * speck * p["beard_density"] * 0.55, hair)
+            cv.paint(sl, region * (0.25 + 0.2 * speck) * p["beard_density"], hair)
         else:
             edge = 0.025 * _value_noise(rng, max(u.shape), 30)[: u.shape[0], : u.shape[1]]
             region = inside * cv.cov(np.minimum(vn + edge, 0.25 - np.abs(u) + vn * 1.5 + edge))
