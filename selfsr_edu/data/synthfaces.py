@@ -41,14 +41,14 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 5
+RENDERER_VERSION = 6
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -352,10 +352,19 @@ class _Canvas:
         self.cos, self.sin = math.cos(th), math.sin(th)
         self.t = (p["shift_x"], p["shift_y"])
         self.s = p["scale"]
-        xs, ys = (self.X - self.t[0]) / self.s, (self.Y - self.t[1]) / self.s
-        self.U = (self.cos * xs + self.sin * ys).astype(_F)
-        self.V = (-self.sin * xs + self.cos * ys).astype(_F)
+        # pose-corrected pixel centres per column / row: (u, v) is separable into the two
+        self._a = ((self.X[0] - self.t[0]) / self.s).astype(_F)
+        self._b = ((self.Y[:, 0] - self.t[1]) / self.s).astype(_F)
         self.ppu = self.s * side / 2.0  # pixels per face unit
+
+    @cached_property
+    def U(self):
+        """Face-unit ``u`` of every pixel: ``(u, v) = R(−θ) (X − t) / s``."""
+        return self.local((slice(None), slice(None)), 0.0, 0.0)[0]
+
+    @cached_property
+    def V(self):
+        return self.local((slice(None), slice(None)), 0.0, 0.0)[1]
 
     def rbox(self, u0: float, v0: float, u1: float, v1: float):
         """Pixel slices bounding a face-unit rectangle; ``None`` when off canvas."""
@@ -386,8 +395,10 @@ class _Canvas:
         return np.clip(0.5 + d * self.ppu, 0.0, 1.0)
 
     def local(self, sl, cx, cy, angle_deg=0.0):
-        u = self.U[sl] - cx
-        v = self.V[sl] - cy
+        """Face-unit coordinates of the pixels in ``sl`` relative to ``(cx, cy)``, optionally rotated."""
+        a, b = self._a[sl[1]], self._b[sl[0]]
+        u = (self.cos * a - cx)[None, :] + (self.sin * b)[:, None]
+        v = (-self.sin * a)[None, :] + (self.cos * b - cy)[:, None]
         if angle_deg:
             a = math.radians(angle_deg)
             ca, sa = math.cos(a), math.sin(a)
@@ -423,6 +434,13 @@ class _Canvas:
 
     def region(self, sl):
         return self.img[(slice(None),) + sl]
+
+    def lo_map(self, name: str, sl):
+        """Slice ``sl`` of an output-size map (hair colour, shading, strands), upsampled ×2 on demand."""
+        a = self.lo_maps[name]
+        y, x = sl
+        part = _up2(a[..., y.start // 2 : (y.stop + 1) // 2, x.start // 2 : (x.stop + 1) // 2])
+        return part[..., y.start % 2 : y.start % 2 + (y.stop - y.start), x.start % 2 : x.start % 2 + (x.stop - x.start)]
 
 
 def _rgb(c) -> np.ndarray:
@@ -490,9 +508,7 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     hi = _Canvas(2 * size, p)
     hi.img = _up2(lo.img)
     hi.light = L
-    hi.hair = _up2(hair_lit)
-    hi.shade = _up2(shade)
-    hi.fray = _up2(fray)
+    hi.lo_maps = {"hair": hair_lit, "shade": shade, "fray": fray}
     _freckles(hi, p, skin, rng)
     _nose(hi, p, skin)
     _facial_hair(hi, p, rng)
@@ -837,7 +853,7 @@ def _facial_hair(cv, p, rng):
         inside = cv.cov(_head_outline(u, v, p) + 0.012)
         vn = v + fcy - ny
         cheek = _smooth((np.abs(u) - fw * 0.55 + vn * 1.2) * -8 + 0.5)  # clear the upper cheeks
-        hair = cv.hair[(slice(None),) + sl] * 0.8
+        hair = cv.lo_map("hair", sl) * 0.8
         if kind == "stubble":
             region = inside * cheek * _smooth(vn / 0.05)
             speck = (rng.random(u.shape) < 0.5).astype(_F)
@@ -853,7 +869,7 @@ def _facial_hair(cv, p, rng):
             u, v = cv.local(sl, 0.0, my - p["upper_lip"] - 0.02)
             mw = p["mouth_width"] * 1.08
             d = np.minimum(0.03 * (1 - (u / mw) ** 2) - np.abs(v - 0.012 * (u / mw) ** 2), mw - np.abs(u))
-            cv.paint(sl, cv.cov(d) * 0.95, cv.hair[(slice(None),) + sl] * 0.75)
+            cv.paint(sl, cv.cov(d) * 0.95, cv.lo_map("hair", sl) * 0.75)
 
 
 def _mouth(cv, p, skin):
@@ -874,7 +890,7 @@ def _mouth(cv, p, skin):
     bot = bot_open + p["lower_lip"] * w**0.5
     wmask = cv.cov(mw - np.abs(u))
     lip = _rgb(p["lip_rgb"])
-    s = cv.shade[sl][None]
+    s = cv.lo_map("shade", sl)[None]
     sl2, a2 = cv.ellipse(0.0, cy + p["lower_lip"] + op + 0.035, mw * 0.55, 0.022, soft=0.025)
     if sl2 is not None:  # shadow below the lower lip
         cv.paint(sl2, a2 * 0.3, cv.region(sl2) * 0.6)
@@ -969,7 +985,7 @@ def _brows(cv, p, hair):
         th = p["brow_thickness"] * (1.0 - 0.55 * np.clip(xs, 0, 1)) * (0.85 + 0.15 * (1 - np.abs(x)))
         a = cv.cov(np.minimum(th / 2 - np.abs(v - centre), hw - np.abs(u)))
         hairs = 0.78 + 0.22 * np.sin(u * 170 + v * 70 * sgn) * np.sin(u * 37 + 1.3)
-        cv.paint(sl, a * hairs * 0.92, _rgb(col) * cv.shade[sl][None])
+        cv.paint(sl, a * hairs * 0.92, _rgb(col) * cv.lo_map("shade", sl)[None])
 
 
 def _front_hair(cv, p):
@@ -996,12 +1012,12 @@ def _front_hair(cv, p):
     else:
         hl = hl0 + 0.015 * np.sin(u * 9) - 0.05 * np.exp(-((u / 0.12) ** 2)) * (style == "short")
     hl = np.maximum(hl, hl0 + (ear_top - hl0) * (np.abs(u) / fw) ** 4)
-    fray = cv.fray[sl]
+    fray = cv.lo_map("fray", sl)
     d = np.minimum(outer + 0.01 * fray, hl - v + 0.018 * fray)
     a = cv.cov(d) * (0.85 if style == "buzz" else 1.0)
     sh = cv.cov(np.minimum(outer, hl + 0.035 - v), soft=0.03) * 0.3 * (1 - a)
     cv.paint(sl, sh, cv.region(sl) * 0.55)  # the hair's shadow on the forehead
-    cv.paint(sl, a, cv.hair[(slice(None),) + sl])
+    cv.paint(sl, a, cv.lo_map("hair", sl))
 
 
 def _lens_distance(u, v, shape, lw, lh, sgn):
