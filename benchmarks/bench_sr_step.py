@@ -8,7 +8,7 @@ a machine-independent "how much of the time is spent doing useful
 convolution" figure; ≈ 0.4 is what a straightforward implementation gets.
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_sr_step.py [--threads 2] [--repeats 20]
-    [--what r|full] [--contiguous]
+    [--what r|full] [--contiguous] [--naive]
 
 ``--what r`` (default): R's step alone (forward, Eq. 8 + the adversarial term
 through a frozen D_H, backward, Adam). ``--what full``: the whole iteration,
@@ -102,18 +102,27 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--what", choices=["r", "full"], default="r")
     ap.add_argument("--contiguous", action="store_true", help="NCHW instead of channels-last")
+    ap.add_argument("--naive", action="store_true",
+                    help="the straightforward version: NCHW, each block's condition branch run on its own")
     args = ap.parse_args(argv)
+    if args.naive:
+        import selfsr_edu.models.sr as sr_module
+
+        args.contiguous = True
+        sr_module.level_condition_features = lambda blocks, c: [b.condition_features(c) for b in blocks]
     torch.set_num_threads(args.threads)
     mem = torch.contiguous_format if args.contiguous else torch.channels_last
-    ref_rate, ref_flops, ref_sec = conv_reference(mem, args.repeats)
+    # the reference is always the machine's best case: channels-last dense conv
+    ref_rate, ref_flops, ref_sec = conv_reference(torch.channels_last, args.repeats)
     step, n_params = sr_step_fn(args.what, mem)
     # FLOPs of a full-rate step (R1 on every 4th step: average over 4 steps)
     flops = sum(count_flops(step) for _ in range(4 if args.what == "full" else 1)) / (4 if args.what == "full" else 1)
     sec = time_it(step, args.repeats)
     rate = flops / sec
-    ref_rate2, _, _ = conv_reference(mem, args.repeats)          # again, to see drift from other jobs
+    ref_rate2, _, _ = conv_reference(torch.channels_last, args.repeats)          # again, to see drift from other jobs
     ref = max(ref_rate, ref_rate2)
     print(f"threads {args.threads}, memory format {'NCHW' if args.contiguous else 'channels-last'}, "
+          f"condition branches {'one by one' if args.naive else 'per level, together'}, "
           f"torch {torch.__version__}")
     print(f"dense 3x3 conv fwd+bwd (8x64x64x64, 64->64): {ref_rate / 1e9:.2f} / {ref_rate2 / 1e9:.2f} GFLOP/s "
           f"(before / after)")

@@ -139,3 +139,22 @@ def test_unpaired_uses_cycle_loss_and_pseudo_feeds_G(tmp_path, monkeypatch):
     lr_clean, _ = trainer.draw_batch(pool, cfg, 1, DistContext())
     assert torch.equal(G.inputs[-1], lr_clean)                        # G saw the clean LR of step 1
     assert cfg.hr_size == 64
+
+
+def test_pseudo_pairs_from_a_real_stage1_checkpoint(tmp_path):
+    from selfsr_edu.train.degradation import config_from_preset as deg_preset, load_generator, train_degradation
+
+    deg = deg_preset("quick", out=str(tmp_path / "deg"), steps=2, batch=4, n_train=8, n_eval=4, progress=False,
+                     sample_every=2, checkpoint_every=2)
+    train_degradation(deg)
+    cfg = tiny(tmp_path / "sr", mode="pseudo", degradation=str(tmp_path / "deg"), levels=2, growth=(1,),
+               iterations=2, n_test=4)
+    out = trainer.train_sr(cfg)
+    assert out["step"] == 2 and out["metrics"]["n"] == 4
+    G = load_generator(tmp_path / "deg")
+    pool = trainer._Pool(cfg, "train", cfg.n_train)
+    lr_clean, hr = trainer.draw_batch(pool, cfg, 0, DistContext())
+    fake = trainer.degrade(G, lr_clean)
+    assert fake.shape == lr_clean.shape == (4, 3, 16, 16) and hr.shape[-1] == 64
+    assert not torch.equal(fake, lr_clean)                            # G changed the clean LR
+    assert trainer.load_sr(tmp_path / "sr")[0](fake).shape == hr.shape

@@ -34,7 +34,8 @@ widths, depth and condition-branch width of each preset below; the stem; the
 nearest upsampling of features; LeakyReLU(0.2) before each block; and that R
 predicts the image directly (``residual=False``: the paper contrasts itself
 with ProSR/LapSRN, which predict residuals). ``residual=True`` adds the
-bicubic condition to each level's RGB output, a switch for short CPU runs.
+bicubic condition to each level's RGB output (its to-RGB weights start at zero,
+so R starts as bicubic), a switch for short CPU runs.
 """
 from __future__ import annotations
 
@@ -105,6 +106,9 @@ class SelfConditionedSR(nn.Module):
         self.stem = EqualConv2d(3, channels[0], 3)
         self.level = nn.ModuleList(
             SRLevel(channels[k - 1], channels[k], depth, block, hidden) for k in range(1, levels + 1))
+        if residual:  # R starts as bicubic: the residual heads begin at zero
+            for lvl in self.level:
+                nn.init.zeros_(lvl.to_rgb.weight)
 
     @classmethod
     def from_preset(cls, name: str, levels: int | None = None, **overrides) -> "SelfConditionedSR":
