@@ -109,7 +109,7 @@ PRESETS = {
     "small": dict(g_preset="small", steps=3_000, batch=32, n_train=2048, n_eval=256,
                   sample_every=500, checkpoint_every=500),
     # notebooks and tests under SELFSR_QUICK=1
-    "quick": dict(g_preset="tiny", steps=300, batch=16, n_train=256, n_eval=64,
+    "quick": dict(g_preset="tiny", steps=300, batch=16, n_train=192, n_eval=64,
                   sample_every=100, checkpoint_every=100),
 }
 
