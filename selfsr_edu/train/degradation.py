@@ -24,7 +24,9 @@ et al.), D updated once per G update, the D step before the G step.
 Reproducibility: the batch of step ``t`` is drawn from a generator seeded with
 ``(seed, t)``, models are initialised from ``seed``, and checkpoints hold the
 optimiser state, so an interrupted CPU run resumed from its checkpoint ends
-with the very same weights as an uninterrupted one.
+with the very same weights as an uninterrupted one. Ctrl-C between iterations
+saves a checkpoint of the last finished iteration; landing inside an
+iteration's update, it keeps the last regular checkpoint instead.
 """
 from __future__ import annotations
 
@@ -334,6 +336,7 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
             _save_samples(run_dir, step, models, cfg.model, fixed, real_show)
 
     t0, done = time.perf_counter(), 0
+    completed, consistent = start, True   # steps whose updates are fully applied; False mid-update
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not cfg.progress,
                desc=f"stage 1 ({cfg.model})")
     step = start
@@ -353,6 +356,7 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
             check_finite(losses, step, run_dir)
             opt_d.zero_grad(set_to_none=True)
             losses["D"].backward()
+            consistent = False
             opt_d.step()
 
             # G step (Eq. 5, or CycleGAN's objective) against the updated D
@@ -370,6 +374,7 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
             history["step"].append(step + 1)
             for k, v in {**losses, **g_losses}.items():
                 history.setdefault(k, []).append(float(v.detach()))
+            completed, consistent = step + 1, True
             done += 1
             if cfg.progress and (step + 1) % 10 == 0:
                 bar.set_postfix(G=f"{history['G'][-1]:.3f}", D=f"{history['D'][-1]:.3f}")
@@ -381,9 +386,12 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
                 save(step + 1)
                 break
     except KeyboardInterrupt:
-        last = history["step"][-1] if history["step"] else start
-        save(last)
-        print(f"interrupted: saved step {last}; continue with resume=True (--resume)")
+        if consistent:   # weights, optimisers and history all describe the end of step `completed`
+            save(completed)
+            print(f"interrupted: saved step {completed}; continue with resume=True (--resume)")
+        else:            # D already took this step's update, G not yet: keep the last regular checkpoint
+            last = latest_checkpoint(run_dir) if run_dir is not None else None
+            print(f"interrupted mid-iteration; the last checkpoint is {last}; continue with resume=True (--resume)")
         raise
     finally:
         bar.close()
