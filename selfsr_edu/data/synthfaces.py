@@ -60,7 +60,7 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 7
+RENDERER_VERSION = 8
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -222,7 +222,7 @@ def sample_params(seed: int, index: int) -> dict:
     base = np.clip(base * u(0.85, 1.15), 0.02, 0.95)
     p["hair_rgb"] = [float(c) for c in base]
     p["hair_volume"] = float(u(0.03, 0.12))
-    p["hairline"] = float(u(0.3, 0.42))  # forehead height: eye line to hairline
+    p["hairline"] = float(u(0.38, 0.5))  # forehead height: eye line to hairline
     p["fringe"] = bool(r.random() < RATES["fringe"])
     p["fringe_depth"] = float(u(0.17, 0.27))  # eye line to fringe edge
     p["fringe_tilt"] = float(u(-0.25, 0.25))
@@ -234,7 +234,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["brow_height"] = float(u(0.09, 0.14))  # above the eye centre
     p["brow_tilt"] = float(u(-0.12, 0.12))
     # eyes
-    p["eye_y"] = float(u(-0.06, 0.02))
+    p["eye_y"] = float(u(-0.03, 0.05))
     p["eye_spacing"] = float(u(0.19, 0.24))
     p["eye_width"] = float(u(0.085, 0.115))
     p["eye_open"] = float(u(0.04, 0.065))
@@ -248,7 +248,7 @@ def sample_params(seed: int, index: int) -> dict:
     p["gaze_y"] = float(u(-0.3, 0.3))
     p["eyeliner"] = bool(r.random() < RATES_BY["eyeliner"][g])
     # nose
-    p["nose_length"] = float(u(0.2, 0.29))
+    p["nose_length"] = float(u(0.19, 0.27))
     p["nose_width"] = float(u(0.055, 0.085))
     # mouth
     p["mouth_y"] = float(u(0.42, 0.5))
@@ -1028,14 +1028,23 @@ def _front_hair(cv, p):
         wave = 0.025 * np.abs(np.sin(u * 18 + p["texture_seed"] % 3))
         hl = hl0 + p["fringe_tilt"] * u + wave
     else:
-        hl = hl0 + 0.015 * np.sin(u * 9) - 0.05 * np.exp(-((u / 0.12) ** 2)) * (style == "short")
+        # a side part at u = part: hair swept from it over the other side of the forehead
+        part = p["fringe_tilt"] * 1.2
+        side = 1.0 if part < 0 else -1.0
+        sweep = np.clip((u - part) * side, 0.0, None)
+        hl = hl0 + 0.015 * np.sin(u * 9) + 0.12 * sweep * np.exp(-(((u - part) * side - 0.25) / 0.3) ** 2)
     hl = np.maximum(hl, hl0 + (ear_top - hl0) * (np.abs(u) / fw) ** 4)
     fray = cv.lo_map("fray", sl)
     d = np.minimum(outer + 0.01 * fray, hl - v + 0.018 * fray)
     a = cv.cov(d) * (0.85 if style == "buzz" else 1.0)
     sh = cv.cov(np.minimum(outer, hl + 0.035 - v), soft=0.03) * 0.3 * (1 - a)
     cv.paint(sl, sh, cv.region(sl) * 0.55)  # the hair's shadow on the forehead
-    cv.paint(sl, a, cv.lo_map("hair", sl))
+    hair = cv.lo_map("hair", sl)
+    if not p["fringe"] and style in ("short", "medium", "long"):
+        # the parting: a thin line of shadowed scalp from the hairline up to the crown
+        line = cv.cov(0.006 - np.abs(u - part - 0.1 * (v - hl0) * side)) * _smooth((hl0 - v) / 0.03)
+        hair = hair * (1 - 0.55 * line)[None]
+    cv.paint(sl, a, hair)
 
 
 def _lens_distance(u, v, shape, lw, lh, sgn):
