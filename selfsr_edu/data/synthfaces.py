@@ -60,7 +60,7 @@ import numpy as np
 import torch
 
 #: Bump when the rendered pixels change: it is part of the cache key.
-RENDERER_VERSION = 8
+RENDERER_VERSION = 9
 
 # ---------------------------------------------------------------------------
 # Intended attribute rates (tests check them on a few hundred faces).
@@ -253,14 +253,14 @@ def sample_params(seed: int, index: int) -> dict:
     # mouth
     p["mouth_y"] = float(u(0.42, 0.5))
     p["mouth_width"] = float(u(0.12, 0.18))
-    p["smile"] = float(u(-0.01, 0.04))
-    p["upper_lip"] = float(u(0.018, 0.035))
-    p["lower_lip"] = float(u(0.025, 0.045))
+    p["smile"] = float(u(-0.01, 0.03))
+    p["upper_lip"] = float(u(0.028, 0.048))
+    p["lower_lip"] = float(u(0.038, 0.062))
     p["mouth_open"] = bool(r.random() < RATES["mouth_open"])
     p["mouth_opening"] = float(u(0.02, 0.05)) if p["mouth_open"] else 0.0
     p["teeth"] = bool(p["mouth_open"] and r.random() < 0.9)
     p["lipstick"] = bool(r.random() < RATES_BY["lipstick"][g])
-    lip = skin_colour(p["skin_tone"]) * np.array([0.95, 0.62, 0.62])
+    lip = skin_colour(p["skin_tone"]) * np.array([0.88, 0.52, 0.52])
     if p["lipstick"]:
         lip = np.array([(0.65, 0.08, 0.12), (0.80, 0.35, 0.45), (0.45, 0.10, 0.25)][int(r.integers(0, 3))])
     p["lip_rgb"] = [float(c) for c in np.clip(lip, 0, 1)]
@@ -833,7 +833,7 @@ def _nose(cv, p, skin):
 def _folds(cv, p):
     """Nasolabial folds (nose wing to mouth corner) and, with age, forehead lines."""
     ey, nl, nw, my, mw = p["eye_y"], p["nose_length"], p["nose_width"], p["mouth_y"], p["mouth_width"]
-    k = 0.12 + 0.35 * max(p["age"], p["smile"] * 20)
+    k = 0.06 + 0.3 * max(p["age"] ** 1.5, p["smile"] * 10)
     for sgn in (-1, 1):
         x0, y0 = sgn * (nw * 1.35), ey + nl - 0.01
         x1, y1 = sgn * (mw + 0.035), my + 0.03
@@ -845,7 +845,7 @@ def _folds(cv, p):
         xc = x0 + (x1 - x0) * np.sqrt(t) + sgn * 0.025 * np.sin(np.pi * t)
         d = 0.006 - np.abs(u - xc)
         ends = np.minimum(v - y0, y1 - v)
-        a = cv.cov(np.minimum(d, ends), soft=0.008) * k * (1 - 0.5 * t)
+        a = cv.cov(np.minimum(d, ends), soft=0.012) * k * (1 - 0.6 * t)
         cv.paint(sl, a, cv.region(sl) * 0.6)
     if p["age"] > 0.55:
         k = (p["age"] - 0.55) / 0.45
