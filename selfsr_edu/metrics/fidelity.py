@@ -77,32 +77,42 @@ def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int = 0, y_channel: bo
     return out.float()
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return g[:, None] * g[None, :]
+    return g / g.sum()
+
+
+def _band(g: torch.Tensor, size: int) -> torch.Tensor:
+    """(size − k + 1) × size matrix whose row i holds the filter g at columns i … i + k − 1."""
+    k = g.numel()
+    rows = torch.zeros(size - k + 1, size, dtype=g.dtype, device=g.device)
+    for i in range(size - k + 1):
+        rows[i, i:i + k] = g
+    return rows
 
 
 def ssim(sr: torch.Tensor, hr: torch.Tensor, crop_border: int = 0, y_channel: bool = True,
          quantize: bool = True) -> torch.Tensor:
     """Structural similarity per image (shape N): 11×11 Gaussian window,
     σ = 1.5, K1 = 0.01, K2 = 0.03, L = 255, mean of the SSIM map over the valid
-    region; with ``y_channel=False`` the mean over R, G and B maps."""
+    region; with ``y_channel=False`` the mean over R, G and B maps.
+
+    The 2-D Gaussian window is the outer product of two 1-D ones, so the local
+    means are a vertical then a horizontal 11-tap "valid" filter, written as
+    band matrices ``G_h · X · G_wᵀ`` (same result as sliding the 11×11 window,
+    much faster in float64), applied to the five maps a, b, a², b², ab at once.
+    """
     a, b = _prepare(sr, hr, crop_border, y_channel, quantize, "ssim")
     if min(a.shape[-2:]) < 11:
         raise ValueError(f"ssim: images must be at least 11×11 after cropping, got {tuple(a.shape[-2:])}")
-    c = a.shape[1]
-    win = _gaussian_window().to(a.device)[None, None].expand(c, 1, 11, 11)
+    n, c, h, w = a.shape
+    g = _gaussian_1d().to(a.device)
+    maps = torch.stack([a, b, a * a, b * b, a * b], dim=2)
+    maps = _band(g, h) @ maps @ _band(g, w).T
+    mu_a, mu_b, e_aa, e_bb, e_ab = maps.unbind(2)
     C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-
-    def blur(t):
-        return F.conv2d(t, win, groups=c)
-
-    mu_a, mu_b = blur(a), blur(b)
-    var_a = blur(a * a) - mu_a**2
-    var_b = blur(b * b) - mu_b**2
-    cov = blur(a * b) - mu_a * mu_b
+    var_a, var_b, cov = e_aa - mu_a**2, e_bb - mu_b**2, e_ab - mu_a * mu_b
     ssim_map = ((2 * mu_a * mu_b + C1) * (2 * cov + C2)) / ((mu_a**2 + mu_b**2 + C1) * (var_a + var_b + C2))
     return ssim_map.flatten(1).mean(1).float()
 
