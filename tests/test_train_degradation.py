@@ -109,12 +109,18 @@ def test_evaluation_of_the_clean_input_has_no_colour_drift(data):
 
 def test_cli_trains_refuses_and_resumes(tmp_path, capsys):
     out = str(tmp_path / "cli")
+    snapshot = str(tmp_path / "data.pt")
     args = ["train-degradation", "--data", "synthfaces-wild", "--preset", "quick", "--out", out,
-            "--steps", "2", "--batch", "2", "--n-train", "4", "--n-eval", "4", "--device", "cpu"]
+            "--steps", "2", "--batch", "2", "--n-train", "4", "--n-eval", "4", "--device", "cpu",
+            "--data-file", snapshot]
     assert main(args) == 0
     assert "s/iteration" in capsys.readouterr().out
-    assert (tmp_path / "cli" / "eval.json").exists()
+    assert (tmp_path / "cli" / "eval.json").exists() and (tmp_path / "data.pt").exists()
     assert main(args) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main(args[:8] + ["4"] + args[9:] + ["--resume", "--no-eval"]) == 0
+    assert main(args[:8] + ["4"] + args[9:] + ["--resume", "--no-eval"]) == 0   # reads the snapshot
     assert latest_checkpoint(tmp_path / "cli").name == "step_0000004"
+    wrong = list(args)
+    wrong[6], wrong[wrong.index("--n-train") + 1] = str(tmp_path / "other"), "5"
+    assert main(wrong) == 2
+    assert "does not fit" in capsys.readouterr().err

@@ -480,6 +480,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--no-eval", action="store_true", help="skip the held-out SWD / colour evaluation")
+    p.add_argument("--data-file", default=None,
+                   help="a .pt snapshot of the data tensors: read if it exists, else written, so several "
+                        "runs (FF vs CycleGAN) train and evaluate on identical faces")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     g.add_argument("--overwrite", action="store_true", help="delete the run in --out and start again")
@@ -498,17 +501,41 @@ def _cli(args) -> int:
         over.setdefault("sample_every", min(base["sample_every"], over["steps"]))
         over.setdefault("checkpoint_every", min(base["checkpoint_every"], over["steps"]))
     cfg = config_from_preset(args.preset, **over)
-    result = train_degradation(cfg, resume=args.resume, overwrite=args.overwrite)
+    data = _data_snapshot(args.data_file, cfg) if args.data_file else None
+    result = train_degradation(cfg, resume=args.resume, overwrite=args.overwrite, data=data)
     print(f"trained {cfg.model} ({cfg.g_preset}) for {cfg.steps} iterations, "
           f"{result.seconds_per_iteration:.3f} s/iteration; run folder {result.run_dir}")
     if not args.no_eval:
+        from selfsr_edu.metrics.swd import swd
+
         metrics = {"generated": evaluate_degradation(result.generator, result.data),
-                   "clean_bicubic": evaluate_degradation(None, result.data)}
+                   "clean_bicubic": evaluate_degradation(None, result.data),
+                   # the floor: the true degradation of the same faces against the real set
+                   "true_degradation_swd": swd(result.data["eval_true"], result.data["eval_real"])}
         (result.run_dir / "eval.json").write_text(json.dumps(metrics, indent=2))
         print(f"held-out ({cfg.n_eval} faces) SWD vs real wild LR [weight-free stand-in for FID‡]: "
               f"generated {metrics['generated']['swd']:.4f}, clean bicubic {metrics['clean_bicubic']['swd']:.4f}; "
               f"colour shift ΔE {metrics['generated']['colour_shift']:.3f}")
     return 0
+
+
+def _data_snapshot(path: str, cfg: DegradationConfig) -> dict:
+    """Load the data tensors from ``path`` (checking they fit ``cfg``) or make and save them."""
+    path = Path(path)
+    expect = {"train_clean": cfg.n_train, "train_real": cfg.n_train, "eval_clean": cfg.n_eval,
+              "eval_real": cfg.n_eval, "eval_true": cfg.n_eval}
+    if path.exists():
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        got = {k: tuple(v.shape) for k, v in data.items()} if isinstance(data, dict) else type(data).__name__
+        if not isinstance(data, dict) or any(k not in data or data[k].shape != (n, 3, cfg.lr_size, cfg.lr_size)
+                                             for k, n in expect.items()):
+            raise ValueError(f"data file {path} does not fit n_train={cfg.n_train}, n_eval={cfg.n_eval}, "
+                             f"lr_size={cfg.lr_size}: it holds {got}")
+        return data
+    data = load_wild_data(cfg.n_train, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.data_seed, cfg.progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(data, path)
+    return data
 
 
 __all__ = ["DegradationConfig", "PRESETS", "config_from_preset", "train_degradation", "load_generator",
