@@ -106,3 +106,45 @@ def test_bad_shapes_are_named():
         warp(torch.rand(3, 4, 4), torch.zeros(1, 2, 4, 4))
     with pytest.raises(ValueError, match="match"):
         warp(torch.rand(1, 3, 4, 4), torch.zeros(1, 2, 4, 5))
+
+
+# --------------------------------------------------------------------------
+# flow tools (selfsr_edu.flow)
+# --------------------------------------------------------------------------
+
+from selfsr_edu import flow as flows  # noqa: E402
+
+
+def test_rotation_flow_of_90_degrees_is_a_clockwise_quarter_turn(generator):
+    img = torch.rand(2, 3, 7, 7, generator=generator)
+    out = warp(img, flows.rotation_flow(2, 7, 7, 90.0))
+    torch.testing.assert_close(out, torch.rot90(img, k=-1, dims=(2, 3)), rtol=0, atol=1e-5)  # top-left → top-right
+
+
+def test_rotate_and_scale_flow_vectors():
+    right = flows.constant_flow(1, 3, 3, 2.0, 0.0)
+    down = flows.rotate_flow(right, 90.0)                       # clockwise on screen: right → down
+    torch.testing.assert_close(down, flows.constant_flow(1, 3, 3, 0.0, 2.0), rtol=0, atol=1e-6)
+    torch.testing.assert_close(flows.scale_flow(right, -0.5), flows.constant_flow(1, 3, 3, -1.0, 0.0))
+
+
+def test_smooth_random_flow_has_the_requested_rms_length_and_smoothness(generator):
+    f = flows.smooth_random_flow(3, 16, 16, magnitude=1.5, scale=8.0, generator=generator)
+    rms = f.pow(2).sum(1).mean(dim=(1, 2)).sqrt()
+    torch.testing.assert_close(rms, torch.full((3,), 1.5))
+    rough = flows.smooth_random_flow(3, 16, 16, magnitude=1.5, scale=1.0, generator=generator)
+    from selfsr_edu.losses import flow_smoothness
+    assert flow_smoothness(f) < 0.5 * flow_smoothness(rough)     # larger scale = smoother field
+    again = flows.smooth_random_flow(3, 16, 16, 1.5, 8.0, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(again, flows.smooth_random_flow(3, 16, 16, 1.5, 8.0, generator=torch.Generator().manual_seed(7)))
+
+
+def test_flow_colours(generator):
+    f = torch.zeros(2, 2, 4, 4)
+    f[1, 0] = 1.0
+    col = flows.flow_to_color(f, max_magnitude=2.0)
+    assert col.shape == (2, 3, 4, 4) and col.min() >= 0 and col.max() <= 1
+    torch.testing.assert_close(col[0], torch.ones(3, 4, 4))       # no motion is white
+    half = col[1, :, 0, 0]
+    full = flows.flow_to_color(f * 2, max_magnitude=2.0)[1, :, 0, 0]
+    assert (1 - half).sum() < (1 - full).sum()                    # longer vectors are more saturated
