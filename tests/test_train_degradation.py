@@ -124,3 +124,26 @@ def test_cli_trains_refuses_and_resumes(tmp_path, capsys):
     wrong[6], wrong[wrong.index("--n-train") + 1] = str(tmp_path / "other"), "5"
     assert main(wrong) == 2
     assert "does not fit" in capsys.readouterr().err
+
+
+def test_cli_trains_on_your_own_folders(tmp_path, capsys):
+    from selfsr_edu.data.io import save_image
+
+    g = torch.Generator().manual_seed(3)
+    for i in range(5):
+        save_image(torch.rand(3, 40, 48, generator=g), tmp_path / "hr" / f"{i}.png")       # non-square: cropped
+        save_image(torch.rand(3, 16, 16, generator=g), tmp_path / "real" / f"{i}.png")
+    out = tmp_path / "folders_run"
+    args = ["train-degradation", "--data", "folders", "--hr-dir", str(tmp_path / "hr"), "--real-lr-dir",
+            str(tmp_path / "real"), "--preset", "quick", "--out", str(out), "--steps", "2", "--batch", "2",
+            "--n-eval", "2", "--device", "cpu"]
+    assert main(args) == 0
+    assert read_run_config(out)["hr_dir"] == str(tmp_path / "hr")
+    import json
+    report = json.loads((out / "eval.json").read_text())
+    assert "truth_l1" not in report["generated"] and report["generated"]["swd"] > 0
+    with torch.no_grad():
+        assert load_generator(out)(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+    assert main(args[:-4] + ["--n-eval", "5", "--device", "cpu", "--overwrite"]) == 2
+    assert "need more than n_eval" in capsys.readouterr().err
+    assert (out / "eval.json").exists()          # the failed call did not wipe the existing run

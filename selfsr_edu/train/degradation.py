@@ -57,7 +57,9 @@ class DegradationConfig:
     model: str = "ff"                   # "ff" (G, always with Eq. 3), "cyc", "cyc_idt"
     g_preset: str = "small"             # G / CycleGAN size (FlowFieldDegradation.from_preset)
     d_preset: str | None = None         # D_L size (default: same as g_preset)
-    data: str = "synthfaces-wild"
+    data: str = "synthfaces-wild"     # or "folders": your own HR faces and real LR faces (below)
+    hr_dir: str | None = None           # data="folders": HR faces (clean LR = their PIL bicubic downscale)
+    real_lr_dir: str | None = None      # data="folders": real wild LR faces (unpaired)
     n_train: int = 2048                 # wild SynthFaces items to train on
     n_eval: int = 256                   # held-out items for evaluation and sample grids
     hr_size: int = 64
@@ -85,8 +87,10 @@ class DegradationConfig:
     def validate(self) -> "DegradationConfig":
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
-        if self.data != "synthfaces-wild":
-            raise ValueError(f"data must be 'synthfaces-wild' (the only stage-1 source so far), got {self.data!r}")
+        if self.data not in ("synthfaces-wild", "folders"):
+            raise ValueError(f"data must be 'synthfaces-wild' or 'folders', got {self.data!r}")
+        if self.data == "folders" and not (self.hr_dir and self.real_lr_dir):
+            raise ValueError("data='folders' needs hr_dir (HR faces) and real_lr_dir (real LR faces)")
         for name in ("steps", "batch", "n_train", "n_eval", "sample_every", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -162,6 +166,27 @@ def load_wild_data(n_train: int, n_eval: int, hr_size: int = 64, lr_size: int = 
         "eval_clean": t["lr_clean"][n_train:], "eval_real": t["lr_real"][n_train:],
         "eval_true": t["lr_true"][n_train:],
     }
+
+
+def load_folder_data(hr_dir: str, real_lr_dir: str, n_eval: int, hr_size: int = 64,
+                     lr_size: int = 16) -> dict[str, torch.Tensor]:
+    """Your own faces (:class:`~selfsr_edu.data.datasets.FaceFolder`): clean LR = PIL bicubic of the
+    HR faces at ``lr_size`` (8-bit), real LR = the real LR faces resized to ``lr_size``. The last
+    ``n_eval`` images (sorted by path) of each folder are held out. There is no ``eval_true``:
+    real data has no known degradation."""
+    from selfsr_edu.data.datasets import FaceFolder
+    from selfsr_edu.data.resize import bicubic_pil
+
+    hr = FaceFolder(hr_dir, size=hr_size)
+    real = FaceFolder(real_lr_dir, size=lr_size)
+    for name, ds in (("hr_dir", hr), ("real_lr_dir", real)):
+        if len(ds) <= n_eval:
+            raise ValueError(f"{name} {ds.root} has {len(ds)} images; need more than n_eval={n_eval}")
+    clean = torch.cat([bicubic_pil(hr[i][None], lr_size) for i in range(len(hr))])
+    clean = (clean.clamp(0, 1) * 255).round() / 255
+    real_t = torch.stack([real[i] for i in range(len(real))])
+    return {"train_clean": clean[:-n_eval], "train_real": real_t[:-n_eval],
+            "eval_clean": clean[-n_eval:], "eval_real": real_t[-n_eval:]}
 
 
 def _step_generator(seed: int, step: int) -> torch.Generator:
@@ -300,13 +325,15 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
 
     cfg = (DegradationConfig.from_dict(config) if isinstance(config, dict) else config).validate()
     device = default_device() if cfg.device == "auto" else torch.device(cfg.device)
+    if resume and cfg.out is None:
+        raise ValueError("resume needs config.out (a run folder)")
+    if data is None and cfg.data == "folders":     # read the data first: a bad folder must not cost a run folder
+        data = load_folder_data(cfg.hr_dir, cfg.real_lr_dir, cfg.n_eval, cfg.hr_size, cfg.lr_size)
+    elif data is None:
+        data = load_wild_data(cfg.n_train, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.data_seed, cfg.progress)
     run_dir = None
     if cfg.out is not None:
         run_dir = prepare_run_dir(cfg.out, asdict(cfg), resume=resume, overwrite=overwrite)
-    elif resume:
-        raise ValueError("resume needs config.out (a run folder)")
-    if data is None:
-        data = load_wild_data(cfg.n_train, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.data_seed, cfg.progress)
     train = {k: v.to(device) for k, v in data.items() if k.startswith("train_")}
 
     models = {k: v.to(device).train() for k, v in build_models(cfg).items()}
@@ -450,15 +477,16 @@ def evaluate_degradation(generator, data: dict, batch: int = 256) -> dict[str, f
         dev = next(generator.parameters()).device
         gen = torch.cat([generator(clean[i:i + batch].to(dev)).float().cpu() for i in range(0, len(clean), batch)])
         gen = gen.clamp(0, 1)
-    truth = degradation_truth_report(gen, data["eval_true"])
-    return {
+    report = {
         "swd": swd(gen, data["eval_real"]),
         "colour_shift": float(colour_shift(gen, clean).mean()),
         "mean_delta_e": float(mean_delta_e(gen, clean).mean()),
-        "truth_l1": truth["l1"],
-        "truth_l1_lowpass": truth["l1_lowpass"],
-        "truth_colour_shift": truth["colour_shift"],
     }
+    if "eval_true" in data:   # SynthFaces-wild only: real data has no known degradation
+        truth = degradation_truth_report(gen, data["eval_true"])
+        report.update(truth_l1=truth["l1"], truth_l1_lowpass=truth["l1_lowpass"],
+                      truth_colour_shift=truth["colour_shift"])
+    return report
 
 
 # --------------------------------------------------------------------------
@@ -468,7 +496,10 @@ def evaluate_degradation(generator, data: dict, batch: int = 256) -> dict[str, f
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train-degradation", help="stage 1: train the flow-field degradation G (or CycleGAN)")
-    p.add_argument("--data", default="synthfaces-wild", help="training data (only 'synthfaces-wild' for now)")
+    p.add_argument("--data", default="synthfaces-wild", choices=["synthfaces-wild", "folders"],
+                   help="SynthFaces-wild (known-truth degradations) or your own folders (--hr-dir, --real-lr-dir)")
+    p.add_argument("--hr-dir", default=None, help="--data folders: folder of HR face images")
+    p.add_argument("--real-lr-dir", default=None, help="--data folders: folder of real low-resolution faces")
     p.add_argument("--preset", default="quick", choices=sorted(PRESETS), help="schedule and sizes (default quick)")
     p.add_argument("--out", default="runs/deg", help="run folder (default runs/deg)")
     p.add_argument("--model", default="ff", choices=MODELS, help="ff (SelfSR's G), cyc or cyc_idt (Table III)")
@@ -492,7 +523,8 @@ def add_parser(sub) -> None:
 def _cli(args) -> int:
     import json
 
-    over = {"out": args.out, "model": args.model, "data": args.data, "seed": args.seed, "device": args.device}
+    over = {"out": args.out, "model": args.model, "data": args.data, "seed": args.seed, "device": args.device,
+            "hr_dir": args.hr_dir, "real_lr_dir": args.real_lr_dir}
     for name in ("g_preset", "steps", "batch", "n_train", "n_eval"):
         if getattr(args, name) is not None:
             over[name] = getattr(args, name)
@@ -501,7 +533,9 @@ def _cli(args) -> int:
         over.setdefault("sample_every", min(base["sample_every"], over["steps"]))
         over.setdefault("checkpoint_every", min(base["checkpoint_every"], over["steps"]))
     cfg = config_from_preset(args.preset, **over)
-    data = _data_snapshot(args.data_file, cfg) if args.data_file else None
+    data = _data_snapshot(args.data_file, cfg) if args.data_file and cfg.data == "synthfaces-wild" else None
+    if args.data_file and cfg.data != "synthfaces-wild":
+        raise ValueError("--data-file snapshots SynthFaces-wild only; folders are read directly")
     result = train_degradation(cfg, resume=args.resume, overwrite=args.overwrite, data=data)
     print(f"trained {cfg.model} ({cfg.g_preset}) for {cfg.steps} iterations, "
           f"{result.seconds_per_iteration:.3f} s/iteration; run folder {result.run_dir}")
@@ -509,9 +543,9 @@ def _cli(args) -> int:
         from selfsr_edu.metrics.swd import swd
 
         metrics = {"generated": evaluate_degradation(result.generator, result.data),
-                   "clean_bicubic": evaluate_degradation(None, result.data),
-                   # the floor: the true degradation of the same faces against the real set
-                   "true_degradation_swd": swd(result.data["eval_true"], result.data["eval_real"])}
+                   "clean_bicubic": evaluate_degradation(None, result.data)}
+        if "eval_true" in result.data:  # the floor: the true degradation of the same faces vs the real set
+            metrics["true_degradation_swd"] = swd(result.data["eval_true"], result.data["eval_real"])
         (result.run_dir / "eval.json").write_text(json.dumps(metrics, indent=2))
         print(f"held-out ({cfg.n_eval} faces) SWD vs real wild LR [weight-free stand-in for FID‡]: "
               f"generated {metrics['generated']['swd']:.4f}, clean bicubic {metrics['clean_bicubic']['swd']:.4f}; "
@@ -539,5 +573,5 @@ def _data_snapshot(path: str, cfg: DegradationConfig) -> dict:
 
 
 __all__ = ["DegradationConfig", "PRESETS", "config_from_preset", "train_degradation", "load_generator",
-           "load_wild_data", "evaluate_degradation", "learning_rate", "DegradationGenerator",
+           "load_wild_data", "load_folder_data", "evaluate_degradation", "learning_rate", "DegradationGenerator",
            "DegradationResult", "build_models"]
