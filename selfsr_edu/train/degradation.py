@@ -447,7 +447,9 @@ def _save_samples(run_dir: Path, step: int, models: dict, kind: str, clean: torc
     else:
         rows += [out]
     rows.append(real)
-    save_grid(torch.cat([r.cpu() for r in rows]), run_dir / "samples" / f"step_{step:07d}.png", nrow=clean.shape[0])
+    grid = torch.cat([r.cpu() for r in rows])
+    grid = torch.nn.functional.interpolate(grid, scale_factor=4, mode="nearest")   # 16 px faces: show the pixels
+    save_grid(grid, run_dir / "samples" / f"step_{step:07d}.png", nrow=clean.shape[0])
 
 
 # --------------------------------------------------------------------------
