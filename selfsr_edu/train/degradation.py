@@ -317,7 +317,8 @@ def train_degradation(config: DegradationConfig | dict, resume: bool = False, ov
     ``config.out`` set, the run folder gets ``run.json``, sample grids and
     checkpoints; ``resume`` continues from its latest checkpoint.
     A NaN/inf loss raises :class:`~selfsr_edu.train.checkpoint.NonFiniteLossError`
-    before the optimisers step, so the last checkpoint stays good.
+    before any optimiser steps on it; checkpoints on disk are never touched
+    after that, so the last one stays good (the message names it).
     """
     from tqdm.auto import tqdm
 
