@@ -10,6 +10,7 @@ from selfsr_edu.train.checkpoint import (
     check_finite,
     latest_checkpoint,
     load_checkpoint,
+    resolve_checkpoint,
     load_weights,
     prepare_run_dir,
     save_checkpoint,
@@ -78,6 +79,12 @@ def test_keep_only_newest_and_latest_pointer(tmp_path):
     names = sorted(p.name for p in (tmp_path / "checkpoints").glob("step_*"))
     assert names == ["step_0000003", "step_0000004"]
     assert latest_checkpoint(tmp_path).name == "step_0000004"
+    (tmp_path / "run.json").write_text("{}")
+    assert resolve_checkpoint(tmp_path) == (tmp_path, tmp_path / "checkpoints" / "step_0000004")
+    step3 = tmp_path / "checkpoints" / "step_0000003"
+    assert resolve_checkpoint(step3) == (tmp_path, step3)
+    with pytest.raises(FileNotFoundError, match="neither a run folder"):
+        resolve_checkpoint(tmp_path / "checkpoints")
 
 
 def test_incompatible_weights_give_a_clear_error(tmp_path):

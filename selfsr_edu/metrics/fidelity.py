@@ -22,7 +22,6 @@ from __future__ import annotations
 
 
 import torch
-import torch.nn.functional as F
 
 BT601_RGB = (65.481, 128.553, 24.966)
 

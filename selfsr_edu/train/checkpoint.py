@@ -210,6 +210,22 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     return done[-1] if done else None
 
 
+def resolve_checkpoint(path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(run_dir, checkpoint_dir)`` for a run folder (its latest checkpoint) or
+    for one checkpoint folder (``run/checkpoints/step_XXXXXXX``)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"run or checkpoint {path} does not exist")
+    if (path / RUN_MARKER).exists() or (path / "checkpoints").exists():
+        ckpt = latest_checkpoint(path)
+        if ckpt is None:
+            raise FileNotFoundError(f"run folder {path} has no complete checkpoint yet")
+        return path, ckpt
+    if (path / "state.pt").exists():
+        return path.parent.parent, path
+    raise FileNotFoundError(f"{path} is neither a run folder ({RUN_MARKER}) nor a checkpoint folder (state.pt)")
+
+
 def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Module],
                     optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
                     restore_rng: bool = True) -> dict:
@@ -217,14 +233,7 @@ def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Modu
 
     ``ckpt`` is a checkpoint folder or a run folder (its latest checkpoint is used).
     """
-    ckpt = Path(ckpt)
-    if (ckpt / "checkpoints").exists():
-        found = latest_checkpoint(ckpt)
-        if found is None:
-            raise FileNotFoundError(f"run folder {ckpt} has no complete checkpoint yet")
-        ckpt = found
-    if not (ckpt / "state.pt").exists():
-        raise FileNotFoundError(f"{ckpt} is not a checkpoint folder (no state.pt)")
+    _, ckpt = resolve_checkpoint(ckpt)
     for key, module in modules.items():
         load_weights(module, ckpt / f"{key}.safetensors")
     state = torch.load(ckpt / "state.pt", map_location="cpu", weights_only=True)

@@ -30,7 +30,6 @@ iteration's update, it keeps the last regular checkpoint instead.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -44,7 +43,7 @@ from selfsr_edu.models.cyclegan import CycleGAN
 from selfsr_edu.models.degradation import FlowFieldDegradation
 from selfsr_edu.models.patch_discriminator import PatchDiscriminator
 from selfsr_edu.train.checkpoint import (check_finite, latest_checkpoint, load_checkpoint, load_weights,
-                                         prepare_run_dir, read_run_config, save_checkpoint)
+                                         prepare_run_dir, read_run_config, resolve_checkpoint, save_checkpoint)
 
 MODELS = ("ff", "cyc", "cyc_idt")
 
@@ -236,15 +235,9 @@ def load_generator(run_or_ckpt: str | Path) -> DegradationGenerator:
     """The trained degradation of a stage-1 run (its latest checkpoint) or of one
     checkpoint folder, in eval mode: ``load_generator(path)(clean_lr) -> degraded_lr``.
     The stage-2 "pseudo" pairs mode uses it. ``.net`` is the raw FF/CycleGAN generator."""
-    path = Path(run_or_ckpt)
-    if (path / "checkpoints").exists():
-        run_dir, ckpt = path, latest_checkpoint(path)
-        if ckpt is None:
-            raise FileNotFoundError(f"stage-1 run {path} has no complete checkpoint yet")
-    elif (path / "G.safetensors").exists():
-        ckpt, run_dir = path, path.parent.parent
-    else:
-        raise FileNotFoundError(f"{path} is neither a stage-1 run folder nor a checkpoint folder with G.safetensors")
+    run_dir, ckpt = resolve_checkpoint(run_or_ckpt)
+    if not (ckpt / "G.safetensors").exists():
+        raise FileNotFoundError(f"{ckpt} has no G.safetensors: is {run_or_ckpt} a stage-1 (train-degradation) run?")
     cfg = DegradationConfig.from_dict(read_run_config(run_dir))
     net = build_models(cfg)["G"]
     load_weights(net, ckpt / "G.safetensors")

@@ -39,11 +39,10 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from selfsr_edu.data.resize import bicubic_pil
 from selfsr_edu.losses import (cycle_reconstruction_loss, hinge_d_loss, hinge_g_loss, r1_penalty,
@@ -52,7 +51,7 @@ from selfsr_edu.models.progressive_discriminator import ProgressiveDiscriminator
 from selfsr_edu.models.sr import SelfConditionedSR, upsample2
 from selfsr_edu.train import distributed
 from selfsr_edu.train.checkpoint import (check_finite, latest_checkpoint, load_checkpoint, load_weights,
-                                         prepare_run_dir, read_run_config, save_checkpoint)
+                                         prepare_run_dir, read_run_config, resolve_checkpoint, save_checkpoint)
 
 MODES = ("paired", "unpaired", "pseudo")
 
@@ -261,17 +260,7 @@ def load_sr(run_or_ckpt: str | Path, ema: bool = True) -> tuple[SelfConditionedS
 
     Returns ``(R, config)`` in eval mode; ``ema=True`` loads the EMA weights when saved.
     """
-    path = Path(run_or_ckpt)
-    if not path.exists():
-        raise FileNotFoundError(f"SR run or checkpoint {path} does not exist")
-    if (path / "run.json").exists():
-        run, ckpt = path, latest_checkpoint(path)
-        if ckpt is None:
-            raise FileNotFoundError(f"run folder {path} has no checkpoint yet")
-    elif (path / "state.pt").exists():
-        ckpt, run = path, path.parent.parent
-    else:
-        raise FileNotFoundError(f"{path} is neither a stage-2 run folder (run.json) nor a checkpoint (state.pt)")
+    run, ckpt = resolve_checkpoint(run_or_ckpt)
     raw = read_run_config(run)
     if "preset" not in raw or "levels" not in raw or "block" not in raw:
         raise ValueError(f"{run}/run.json is not a stage-2 (train-sr) run")
