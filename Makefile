@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Jupyter refuses to run as root unless told; containers often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
 test: install
 	SELFSR_QUICK=1 MPLBACKEND=Agg $(VENV)/bin/pytest tests --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
