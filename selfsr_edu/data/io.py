@@ -71,6 +71,11 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
         raise ImageReadError(f"{path} is corrupt or truncated: {exc}") from exc
 
 
+def quantise8(x: torch.Tensor) -> torch.Tensor:
+    """Round to the 8-bit grid, ``round(255 x) / 255`` (as if saved to PNG)."""
+    return (x.clamp(0, 1) * 255).round() / 255
+
+
 def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
     """3×H×W (or 1×3×H×W) [0, 1] tensor → H×W×3 uint8 array, rounding to nearest."""
     if image.dim() == 4 and image.shape[0] == 1:
@@ -98,4 +103,4 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, overwrite: bool = F
     return path
 
 
-__all__ = ["load_image", "save_image", "pil_to_tensor", "tensor_to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]
+__all__ = ["load_image", "save_image", "quantise8", "pil_to_tensor", "tensor_to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from selfsr_edu.data.io import quantise8
+
 #: Fixed square crop boxes (left, top, right, bottom) in the source images.
 CROP_BOXES = {
     "astronaut": (132, 28, 312, 208),
@@ -51,7 +53,7 @@ def sample_faces(size: int = 128, names=NAMES) -> torch.Tensor:
         l, t, r, b = CROP_BOXES[name]
         crop = torch.from_numpy(np.ascontiguousarray(img[t:b, l:r, :3])).permute(2, 0, 1).float() / 255.0
         out.append(bicubic_pil(crop[None], int(size))[0])
-    return (torch.stack(out).clamp(0, 1) * 255).round() / 255
+    return quantise8(torch.stack(out))
 
 
 __all__ = ["sample_faces", "CROP_BOXES", "NAMES"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import torch
 
+from selfsr_edu.data.io import quantise8
 from selfsr_edu.data.resize import bicubic_pil
 from selfsr_edu.data.synthfaces import SynthFaces
 from selfsr_edu.data.wild import WildDegradation
@@ -39,11 +40,6 @@ PAIRED_TEST_START = 1 * RANGE_LEN
 WILD_HR_START = 2 * RANGE_LEN  # range A
 WILD_LR_START = 3 * RANGE_LEN  # range B
 WILD_TEST_START = 4 * RANGE_LEN  # range C
-
-
-def quantise8(x: torch.Tensor) -> torch.Tensor:
-    """Round to the 8-bit grid, ``round(255 x) / 255`` (as if saved to PNG)."""
-    return (x.clamp(0, 1) * 255).round() / 255
 
 
 def _check(n, split, splits):

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import torch
 
+from selfsr_edu.data.io import quantise8
+
 BT601_RGB = (65.481, 128.553, 24.966)
 
 
@@ -51,8 +53,7 @@ def _prepare(sr: torch.Tensor, hr: torch.Tensor, crop_border: int, y_channel: bo
         raise ValueError(f"{name}: crop_border={crop_border} leaves nothing of a {sr.shape[-2]}×{sr.shape[-1]} image")
     sr, hr = sr.detach().double(), hr.detach().double()
     if quantize:
-        sr = sr.clamp(0, 1).mul(255).round().div(255)
-        hr = hr.clamp(0, 1).mul(255).round().div(255)
+        sr, hr = quantise8(sr), quantise8(hr)
     if crop_border:
         sr = sr[..., crop_border:-crop_border, crop_border:-crop_border]
         hr = hr[..., crop_border:-crop_border, crop_border:-crop_border]

@@ -174,6 +174,7 @@ def load_folder_data(hr_dir: str, real_lr_dir: str, n_eval: int, hr_size: int = 
     ``n_eval`` images (sorted by path) of each folder are held out. There is no ``eval_true``:
     real data has no known degradation."""
     from selfsr_edu.data.datasets import FaceFolder
+    from selfsr_edu.data.io import quantise8
     from selfsr_edu.data.resize import bicubic_pil
 
     hr = FaceFolder(hr_dir, size=hr_size)
@@ -181,8 +182,7 @@ def load_folder_data(hr_dir: str, real_lr_dir: str, n_eval: int, hr_size: int = 
     for name, ds in (("hr_dir", hr), ("real_lr_dir", real)):
         if len(ds) <= n_eval:
             raise ValueError(f"{name} {ds.root} has {len(ds)} images; need more than n_eval={n_eval}")
-    clean = torch.cat([bicubic_pil(hr[i][None], lr_size) for i in range(len(hr))])
-    clean = (clean.clamp(0, 1) * 255).round() / 255
+    clean = quantise8(torch.cat([bicubic_pil(hr[i][None], lr_size) for i in range(len(hr))]))
     real_t = torch.stack([real[i] for i in range(len(real))])
     return {"train_clean": clean[:-n_eval], "train_real": real_t[:-n_eval],
             "eval_clean": clean[-n_eval:], "eval_real": real_t[-n_eval:]}

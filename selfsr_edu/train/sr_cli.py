@@ -97,6 +97,7 @@ def evaluation_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_
     """Rows ``{"method", "PSNR", "SSIM", "SWD", ["LPIPS"], ["FID"]}`` for bicubic and R, and the protocol line."""
     import torch
 
+    from selfsr_edu.data.io import quantise8
     from selfsr_edu.data.resize import bicubic_pil
     from selfsr_edu.metrics import psnr, ssim
     from selfsr_edu.metrics.swd import swd
@@ -109,7 +110,7 @@ def evaluation_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_
 
         ds = FaceFolder(hr_folder, size=cfg.hr_size)
         hr = torch.stack([ds[i] for i in range(min(n, len(ds)))])
-        lr = (bicubic_pil(hr, cfg.lr_size).clamp(0, 1) * 255).round() / 255  # PIL bicubic, 8-bit (DIC)
+        lr = quantise8(bicubic_pil(hr, cfg.lr_size))  # PIL bicubic, 8-bit (DIC)
         source = f"{hr.shape[0]} faces from {hr_folder}"
     else:
         lr, hr = held_out_pairs(cfg, n)
