@@ -294,19 +294,22 @@ def degrade(G, lr_clean: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+@torch.no_grad()
+def super_resolve(R: SelfConditionedSR, lr: torch.Tensor, batch: int = 32, stage: int | None = None) -> torch.Tensor:
+    """R's output for every LR image, in batches on R's device, clamped to [0, 1], on the CPU."""
+    dev = next(R.parameters()).device
+    return torch.cat([R(lr[i:i + batch].to(dev), stage).clamp(0, 1).float().cpu()
+                      for i in range(0, lr.shape[0], batch)])
+
+
 def evaluate_fidelity(R: SelfConditionedSR, lr: torch.Tensor, hr: torch.Tensor, crop_border: int = 8,
                       batch: int = 32, stage: int | None = None) -> dict:
     """Mean PSNR/SSIM (Y, BT.601, ``crop_border`` px, 8-bit) of R and of bicubic on (lr, hr)."""
     from selfsr_edu.metrics import psnr, ssim
 
     R.eval()
-    dev = next(R.parameters()).device
-    sr_all, bic_all = [], []
-    for i in range(0, lr.shape[0], batch):
-        x = lr[i:i + batch].to(dev)
-        sr_all.append(R(x, stage).clamp(0, 1).float().cpu())
-        bic_all.append(bicubic_pil(x, hr.shape[-1]).clamp(0, 1).cpu())
-    sr, bic = torch.cat(sr_all), torch.cat(bic_all)
+    sr = super_resolve(R, lr, batch, stage)
+    bic = bicubic_pil(lr, hr.shape[-1]).clamp(0, 1)
     return {
         "psnr": psnr(sr, hr, crop_border=crop_border).mean().item(),
         "ssim": ssim(sr, hr, crop_border=crop_border).mean().item(),

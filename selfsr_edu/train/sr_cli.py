@@ -101,7 +101,7 @@ def evaluation_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_
     from selfsr_edu.data.resize import bicubic_pil
     from selfsr_edu.metrics import psnr, ssim
     from selfsr_edu.metrics.swd import swd
-    from selfsr_edu.train.sr import held_out_pairs, load_sr
+    from selfsr_edu.train.sr import held_out_pairs, load_sr, super_resolve
 
     R, cfg = load_sr(run, ema=ema)
     R = R.to(device)
@@ -116,8 +116,7 @@ def evaluation_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_
         lr, hr = held_out_pairs(cfg, n)
         source = f"{hr.shape[0]} held-out SynthFaces ({'real LR' if cfg.mode == 'pseudo' else 'DIC-protocol LR'})"
     crop = 8 if cfg.scale >= 8 else cfg.scale
-    with torch.no_grad():
-        sr = torch.cat([R(lr[i:i + 32].to(device)).clamp(0, 1).cpu() for i in range(0, lr.shape[0], 32)])
+    sr = super_resolve(R, lr)
     bic = bicubic_pil(lr, cfg.hr_size).clamp(0, 1)
     lp = None
     if lpips_weights:
