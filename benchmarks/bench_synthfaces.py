@@ -58,7 +58,7 @@ def main() -> None:
     print(f"dataset, cached epoch (read .npy):           {args.n / dt_hit:7.1f} faces/s")
 
     if args.bicubic:
-        from selfsr_edu.data.resize import bicubic_pil
+        from selfsr_edu.resize import bicubic_pil
         from selfsr_edu.data.settings import PairedSynthFaces
         from selfsr_edu.metrics import psnr, ssim
 

@@ -1,46 +1,270 @@
 """Command line: ``python -m selfsr_edu VERB ...`` (or the ``selfsr`` script).
 
-Each verb lives next to the code it drives and exposes
-``add_parser(subparsers)``, which registers its arguments and sets
-``func(args) -> int``. The list below is the whole registry: add a verb by
-adding its module here.
+    python -m selfsr_edu train-degradation --schedule course --method ff --out runs/deg
+    python -m selfsr_edu train-sr --schedule quick --out runs/sr_quick
+    python -m selfsr_edu train-sr --out runs/sr_quick --resume --iterations 120
+    torchrun --nproc_per_node=4 -m selfsr_edu train-sr --schedule paper --model paper --out runs/sr_paper --yes
+    python -m selfsr_edu evaluate runs/sr_quick --n 100
+    python -m selfsr_edu upscale runs/sr_quick face.png --out-dir upscaled/
+
+Both training verbs share their words: ``--schedule`` is the training schedule,
+``--model`` the network size. User mistakes and environment failures end in one
+``error: ...`` line and exit status 2 (Ctrl-C: one line, 130); ``--debug`` shows
+the traceback instead.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
+import errno
+import pickle
 import sys
+from pathlib import Path
 
-#: Modules that define verbs, in the order ``--help`` lists them.
-VERB_MODULES = [
-    "selfsr_edu.data.cli",
-    "selfsr_edu.train.degradation",
-    "selfsr_edu.train.sr_cli",
-    "selfsr_edu.data.synthfaces",
-]
+from selfsr_edu.data import cli as data_cli
+from selfsr_edu.train import stage1, stage2
+
+#: Per-verb flags that only say where/how a run executes; everything else is the run's config.
+_OPTION_FLAGS = {"out", "resume", "overwrite", "yes", "stop_after", "debug", "func", "verb"}
+
+
+def _training_flags(p: argparse.ArgumentParser, stage) -> None:
+    """Flags both training verbs share. Defaults are None (= the schedule's value), so a
+    flag given with --resume can be recognised and refused."""
+    add = p.add_argument
+    add("--out", required=True, help="run folder (refused if it exists, unless --resume or --overwrite)")
+    add("--schedule", choices=sorted(stage.SCHEDULES),
+        help="named training schedule (default quick; paper = the paper's, for GPUs)")
+    add("--model", choices=["paper", "small", "tiny"], help="network size (default: the schedule's)")
+    add("--iterations", type=int, help="training iterations (with --resume: extend the run to this many)")
+    add("--batch", type=int, help="batch size")
+    add("--lr", type=float, help="Adam learning rate (may change on --resume, e.g. after a NaN)")
+    add("--seed", type=int, help="seed of the initial weights and of every iteration's batch")
+    add("--data-seed", type=int, dest="data_seed", help="which SynthFaces (the world's seed)")
+    add("--n-train", type=int, dest="n_train", help="training faces")
+    add("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+    add("--threads", type=int, help="torch CPU threads (1 is often fastest on a busy machine)")
+    add("--sample-every", type=int, dest="sample_every", help="write a sample grid every N iterations (0: never)")
+    add("--ckpt-every", type=int, dest="ckpt_every", help="checkpoint every N iterations")
+    add("--log-every", type=int, dest="log_every", help="log losses to history.jsonl every N iterations")
+    add("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+    add("--stop-after", type=int, dest="stop_after", help="checkpoint and stop after N iterations in total")
+    add("--yes", action="store_true", help="start a paper-scale schedule on a CPU without asking")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue the run in --out (its run.json is the truth)")
+    g.add_argument("--overwrite", action="store_true", help="delete the run in --out and start again")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m selfsr_edu",
-        description="SelfSR face super-resolution, teachable edition: data, training and evaluation verbs.",
-    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
+    parser = argparse.ArgumentParser(prog="python -m selfsr_edu", parents=[common],
+                                     description="SelfSR face super-resolution, teachable edition.")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for name in VERB_MODULES:
-        importlib.import_module(name).add_parser(sub)
+    data_cli.add_parsers(sub, [common])
+
+    p = sub.add_parser("train-degradation", parents=[common], help="stage 1: train the flow-field degradation G",
+                       description="Train G (Eq. 5) or the CycleGAN baseline of Table III on unpaired clean and "
+                                   "wild LR faces. Schedules: " + ", ".join(sorted(stage1.SCHEDULES)) + ".")
+    _training_flags(p, stage1)
+    p.add_argument("--method", choices=stage1.METHODS, help="ff (SelfSR's G, default), cyc or cyc_idt (Table III)")
+    p.add_argument("--data", choices=["synthfaces-wild", "folders"],
+                   help="SynthFaces-wild (known-truth degradations, default) or your own folders")
+    p.add_argument("--hr-dir", dest="hr_dir", help="--data folders: folder of HR face images")
+    p.add_argument("--real-lr-dir", dest="real_lr_dir", help="--data folders: folder of real low-resolution faces")
+    p.add_argument("--data-file", dest="data_file",
+                   help="a .pt snapshot of SynthFaces-wild: read if it exists, else written, so several runs "
+                        "train and evaluate on identical faces")
+    p.add_argument("--n-eval", type=int, dest="n_eval", help="held-out faces")
+    p.set_defaults(func=lambda a: _train(a, stage1))
+
+    p = sub.add_parser("train-sr", parents=[common], help="stage 2: train the self-conditioned SR network R",
+                       description="Train R and D_H (Eq. 6-11). Schedules: paper (paired ×8: 160k iterations, "
+                                   "grow at 20k/80k), unpaired (280k, 40k/120k), realworld (×4, 160k, 60k), quick.")
+    _training_flags(p, stage2)
+    p.add_argument("--mode", choices=stage2.MODES, help="paired (DIC ×8), unpaired (Eq. 11) or pseudo (stage-1 G)")
+    p.add_argument("--block", choices=["scb", "concat", "spade"], help="scb (Eq. 6, default), concat (Table IV)")
+    p.add_argument("--degradation", help="--mode pseudo: a stage-1 run folder or checkpoint")
+    p.add_argument("--growth", type=lambda s: tuple(int(v) for v in s.split(",") if v.strip()),
+                   help="comma-separated iterations at which R grows a level, e.g. 20000,80000")
+    p.add_argument("--fade-in", type=int, dest="fade_in", help="iterations over which a new level fades in")
+    p.add_argument("--r1-every", type=int, dest="r1_every", help="lazy R1: every k iterations (scaled by k)")
+    p.add_argument("--no-progressive", dest="progressive", action="store_false", default=None,
+                   help="Table IV 'no Prog.': train the full network from the start")
+    p.add_argument("--no-r1", dest="r1", action="store_false", default=None, help="Table IV 'no R1'")
+    p.add_argument("--no-ema", dest="ema", action="store_false", default=None, help="no EMA copy of R")
+    p.add_argument("--residual", action="store_true", default=None,
+                   help="not the paper's: R adds the bicubic condition to its output")
+    p.add_argument("--n-test", type=int, dest="n_test", help="held-out faces scored at the end")
+    p.set_defaults(func=lambda a: _train(a, stage2))
+
+    p = sub.add_parser("evaluate", parents=[common], help="PSNR/SSIM (DIC protocol) + SWD of a trained R vs bicubic",
+                       description="Evaluate a train-sr run on held-out faces: PSNR/SSIM on Y (BT.601) with an "
+                                   "8-px crop (×8), SWD; LPIPS/FID columns only when their weights are given.")
+    p.add_argument("run", help="train-sr run folder or checkpoint folder")
+    p.add_argument("--n", type=int, default=100, help="held-out images (default 100)")
+    p.add_argument("--hr-folder", help="evaluate on these HR faces instead (LR by PIL bicubic, DIC protocol)")
+    p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
+    p.add_argument("--lpips-weights", help="torchvision alexnet-owt-7be5be79.pth (adds an LPIPS column)")
+    p.add_argument("--fid-weights", help="pytorch-fid pt_inception-2015-12-05-6726825d.pth (adds FID)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("upscale", parents=[common], help="super-resolve image files with a trained R (PNG out)")
+    p.add_argument("run", help="train-sr run folder or checkpoint folder")
+    p.add_argument("inputs", nargs="+", help="LR image files")
+    p.add_argument("--out-dir", required=True, help="folder for NAME_x8.png outputs (never overwritten)")
+    p.add_argument("--stage", type=int, help="levels to run (default: all)")
+    p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
+    p.set_defaults(func=_upscale)
     return parser
 
 
+def _train(args, stage) -> int:
+    from selfsr_edu.train.loop import fit, resume_config
+
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in _OPTION_FLAGS}
+    if args.resume:
+        cfg = resume_config(stage, args.out, **given)
+    else:
+        cfg = stage.schedule(given.pop("schedule", "quick"), out=args.out, **given)
+        device = cfg.device or ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+        if device == "cpu" and (cfg.model == "paper" or cfg.iterations >= 20_000) and not args.yes:
+            print("timing one iteration of this paper-scale schedule on the CPU ...", flush=True)
+            sec = estimate_seconds_per_iteration(stage, cfg)
+            raise ValueError(f"--schedule {cfg.schedule} --model {cfg.model} is paper-scale: about {sec:.1f} "
+                             f"s/iteration on this CPU × {cfg.iterations:,} iterations ≈ "
+                             f"{sec * cfg.iterations / 3600:,.0f} hours. Pass --yes to start it anyway, or pick "
+                             f"--schedule course (CPU) or quick")
+    result = fit(stage, cfg, resume=args.resume, overwrite=args.overwrite, stop_after=args.stop_after)
+    print(f"run {result.run_dir}: {result.step} of {cfg.iterations} iterations, "
+          f"{result.seconds_per_iteration:.3f} s/iteration")
+    m = result.metrics
+    if m and stage is stage2:
+        print(f"held-out ({m['n']} images; {m['protocol']}): R PSNR {m['psnr']:.2f} dB SSIM {m['ssim']:.4f} | "
+              f"bicubic PSNR {m['psnr_bicubic']:.2f} dB SSIM {m['ssim_bicubic']:.4f}")
+    elif m:
+        print(f"held-out ({cfg.n_eval} faces) SWD to real wild LR [weight-free stand-in for FID‡]: generated "
+              f"{m['generated']['swd']:.4f}, clean bicubic {m['clean_bicubic']['swd']:.4f}; colour shift ΔE "
+              f"{m['generated']['colour_shift']:.3f}")
+    return 0
+
+
+def estimate_seconds_per_iteration(stage, cfg, probe_batch: int = 1) -> float:
+    """Seconds one iteration of ``cfg`` would take here, timed at its last (largest) iteration
+    with a batch of ``probe_batch`` and scaled linearly to ``cfg.batch`` (a rough estimate)."""
+    import time
+    from dataclasses import replace
+
+    import torch
+
+    from selfsr_edu.train import distributed
+
+    small = replace(cfg, out=None, batch=probe_batch, progress=False,
+                    **{k: v for k, v in (("n_train", probe_batch), ("n_test", 0), ("n_eval", 1)) if hasattr(cfg, k)})
+    ctx = distributed.DistContext(device=torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")))
+    data = stage.load_data(small)
+    state = stage.init(small, data, ctx)
+    t = cfg.iterations - 1
+    stage.step(state, stage.draw_batch(data, small, t, ctx), t)
+    t0 = time.perf_counter()
+    stage.step(state, stage.draw_batch(data, small, t, ctx), t)
+    return (time.perf_counter() - t0) * cfg.batch / probe_batch
+
+
+def _evaluate(args) -> int:
+    from selfsr_edu.evaluate import sr_table
+
+    rows, protocol = sr_table(args.run, args.n, args.hr_folder, args.ema, args.lpips_weights, args.fid_weights,
+                              args.device)
+    cols = [c for c in ("PSNR", "SSIM", "SWD", "LPIPS", "FID") if c in rows[0]]
+    width = max(len(r["method"]) for r in rows) + 2
+    print(protocol)
+    print("method".ljust(width) + "".join(c.rjust(10) for c in cols))
+    for r in rows:
+        print(r["method"].ljust(width) + "".join(f"{r[c]:10.4f}" for c in cols))
+    return 0
+
+
+def _upscale(args) -> int:
+    import torch
+
+    from selfsr_edu.data.io import load_image, save_image
+    from selfsr_edu.evaluate import load_sr
+
+    R, cfg = load_sr(args.run, ema=args.ema)
+    stage = args.stage or cfg.levels
+    if not 1 <= stage <= cfg.levels:
+        raise ValueError(f"--stage must be in 1..{cfg.levels}, got {stage}")
+    out_dir = Path(args.out_dir)
+    targets = []
+    for name in args.inputs:
+        src = Path(name)
+        if not src.is_file():
+            raise FileNotFoundError(f"input image {src} does not exist or is not a file")
+        targets.append((src, out_dir / f"{src.stem}_x{1 << stage}.png"))
+    existing = [str(t) for _, t in targets if t.exists()]
+    if existing:
+        raise FileExistsError(f"refusing to overwrite existing outputs: {', '.join(existing)}")
+    if len({t for _, t in targets}) != len(targets):
+        raise ValueError("two inputs would write the same output name; rename one")
+    for src, target in targets:
+        lr = load_image(src)[None]
+        with torch.no_grad():
+            sr = R(lr, stage).clamp(0, 1)[0]
+        save_image(sr, target)
+        print(f"{src} ({lr.shape[-1]}×{lr.shape[-2]}) -> {target} ({sr.shape[-1]}×{sr.shape[-2]})")
+    return 0
+
+
+def _user_errors() -> tuple:
+    """Exceptions that are the user's input or the environment, not a bug: one ``error:`` line."""
+    import torch
+    from PIL import Image
+
+    from selfsr_edu.train.loop import NonFiniteLossError
+
+    return (ValueError, OSError, EOFError, pickle.UnpicklingError, Image.DecompressionBombError, MemoryError,
+            torch.OutOfMemoryError, NonFiniteLossError)
+
+
+def _message(exc: BaseException) -> str:
+    import torch
+
+    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)):
+        return f"out of memory ({exc or type(exc).__name__}); lower --batch, use a smaller --model or fewer faces"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full ({exc.filename or exc}); free some space or choose another --out, then --resume"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or exc}; choose a folder you can write to"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename} is a folder, but a file was expected"
+    if isinstance(exc, (EOFError, pickle.UnpicklingError)):
+        return f"a checkpoint file is damaged ({type(exc).__name__}: {exc}); resume from an older one or start again"
+    if type(exc) is OSError and exc.filename:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    debug = getattr(args, "debug", False)
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, FileExistsError, ValueError, NotADirectoryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt as exc:                   # TrainingInterrupted says what was saved
+        if debug:
+            raise
+        print(str(exc) or "interrupted; nothing was saved", file=sys.stderr)
+        return 130
+    except _user_errors() as exc:
+        if debug:
+            raise
+        print(f"error: {_message(exc)}", file=sys.stderr)
         return 2
 
 

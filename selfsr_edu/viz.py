@@ -1,4 +1,4 @@
-"""Plots for notebooks and trainers: image grids and loss curves.
+"""Plots for notebooks and trainers: image grids, loss curves and flow fields.
 
 Images are N×3×H×W tensors in [0, 1]. Functions that draw return the
 matplotlib figure so notebooks can tweak or save it.
@@ -6,38 +6,11 @@ matplotlib figure so notebooks can tweak or save it.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 
-
-def image_grid(images: torch.Tensor | Sequence[torch.Tensor], nrow: int = 8, pad: int = 2,
-               size: int | None = None) -> torch.Tensor:
-    """Tile images into one 3×H×W tensor. Images of different sizes (for
-    example LR beside HR) are resized with nearest neighbour to ``size`` (or
-    the largest side present) so pixels stay visible as blocks."""
-    from torchvision.utils import make_grid
-
-    if torch.is_tensor(images) and images.dim() == 3:
-        images = images[None]
-    items = list(images)
-    side = size or max(max(t.shape[-2:]) for t in items)
-    items = [t if t.shape[-1] == side and t.shape[-2] == side else
-             F.interpolate(t[None].float(), size=(side, side), mode="nearest")[0] for t in items]
-    return make_grid(torch.stack(items).clamp(0, 1).cpu(), nrow=nrow, padding=pad, pad_value=1.0)
-
-
-def save_grid(images, path: str | os.PathLike, nrow: int = 8, overwrite: bool = True) -> Path:
-    """Write :func:`image_grid` as a PNG (trainers' sample grids)."""
-    from selfsr_edu.data.io import save_image
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(image_grid(images, nrow=nrow), path, overwrite=overwrite)
-    return path
+from selfsr_edu.data.flows import check_flow, flow_to_color
 
 
 def show_images(images, titles: Sequence[str] | None = None, ncols: int | None = None,
@@ -88,3 +61,40 @@ def plot_losses(history: Mapping[str, Sequence[float]], steps: Sequence[int] | N
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# Flows (N×2×H×W, pixels, (δx, δy)), made by selfsr_edu.data.flows
+
+
+def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int = 1, ax=None,
+                scale: float = 1.0, color: str = "yellow", title: str | None = None):
+    """Draw one flow (2×H×W or 1×2×H×W) as arrows, over ``image`` (3×H×W) if given.
+
+    Arrows point along (δx, δy) in pixels: where the content at the arrow's
+    tail moves to (``scale`` = 1 draws them at true length). Returns the axis.
+    """
+    import matplotlib.pyplot as plt
+
+    if flow.dim() == 3:
+        flow = flow[None]
+    flow = check_flow(flow)[0].detach().float().cpu()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.5, 3.5))
+    h, w = flow.shape[-2:]
+    if image is not None:
+        img = image[0] if image.dim() == 4 else image
+        ax.imshow(img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy(), interpolation="nearest")
+    ys, xs = torch.meshgrid(torch.arange(0, h, step), torch.arange(0, w, step), indexing="ij")
+    u = flow[0, ::step, ::step]
+    v = flow[1, ::step, ::step]
+    # angles="xy" with an inverted y axis (imshow) makes +δy point down, as in the image
+    ax.quiver(xs.numpy(), ys.numpy(), u.numpy(), v.numpy(), angles="xy", scale_units="xy",
+              scale=1.0 / scale, color=color, width=0.006)
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

@@ -1,21 +1,11 @@
 """Checkpoints: safetensors weights + weights_only state, atomic, resumable, guarded."""
 import json
-import math
 
 import pytest
 import torch
 
-from selfsr_edu.train.checkpoint import (
-    NonFiniteLossError,
-    check_finite,
-    latest_checkpoint,
-    load_checkpoint,
-    resolve_checkpoint,
-    load_weights,
-    prepare_run_dir,
-    save_checkpoint,
-    save_weights,
-)
+from selfsr_edu.train.checkpoint import (latest_checkpoint, load_checkpoint, load_weights, open_run_dir,
+                                         read_run_record, resolve_checkpoint, save_checkpoint, save_weights)
 
 
 def _net(width=4):
@@ -23,16 +13,22 @@ def _net(width=4):
     return torch.nn.Sequential(torch.nn.Conv2d(3, width, 3), torch.nn.InstanceNorm2d(width, track_running_stats=True))
 
 
-def test_prepare_run_dir_refuses_then_resumes_or_overwrites(tmp_path):
+def prepare_run_dir(out, config, **kw):
+    with open_run_dir(out, {"stage": "test", "config": config}, **kw) as run:
+        assert (run / ".lock").exists()
+        return run
+
+
+def test_run_dir_refuses_then_resumes_or_overwrites_and_unlocks(tmp_path):
     out = tmp_path / "run"
-    prepare_run_dir(out, {"lr": 1e-3, "preset": "tiny"})
-    assert json.loads((out / "run.json").read_text())["preset"] == "tiny"
+    prepare_run_dir(out, {"lr": 1e-3, "model": "tiny"})
+    assert read_run_record(out)["config"]["model"] == "tiny" and not (out / ".lock").exists()
     (out / "keep.txt").write_text("user data")
     with pytest.raises(FileExistsError, match="--resume.*--overwrite"):
         prepare_run_dir(out, {})
     assert prepare_run_dir(out, {}, resume=True) == out
     assert (out / "keep.txt").exists()  # resume touches nothing
-    prepare_run_dir(out, {"preset": "small"}, overwrite=True)
+    prepare_run_dir(out, {"model": "small"}, overwrite=True)
     assert not (out / "keep.txt").exists()
     # a folder we did not make is never deleted
     foreign = tmp_path / "photos"
@@ -43,6 +39,10 @@ def test_prepare_run_dir_refuses_then_resumes_or_overwrites(tmp_path):
     assert (foreign / "me.jpg").exists()
     with pytest.raises(FileNotFoundError):
         prepare_run_dir(tmp_path / "nothing", {}, resume=True)
+    assert not (tmp_path / "nothing").exists()            # a folder made for a failed start is removed
+    (out / "run.json").write_text("[1, 2")
+    with pytest.raises(ValueError, match="run.json is not valid JSON"):
+        read_run_record(out)
 
 
 def test_save_and_load_restore_weights_optimiser_and_rng(tmp_path):
@@ -97,12 +97,3 @@ def test_incompatible_weights_give_a_clear_error(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(ValueError, match="junk.safetensors"):
         load_weights(_net(4), tmp_path / "junk.safetensors")
-
-
-def test_check_finite_names_loss_step_and_checkpoint(tmp_path):
-    check_finite({"G": torch.tensor(1.0), "D": 0.5}, step=3)
-    save_checkpoint(tmp_path, 5, {"G": _net()})
-    with pytest.raises(NonFiniteLossError, match=r"step 6.*'D': nan.*step_0000005"):
-        check_finite({"G": torch.tensor(1.0), "D": torch.tensor(math.nan)}, step=6, run_dir=tmp_path)
-    with pytest.raises(NonFiniteLossError, match="inf"):
-        check_finite({"G": float("inf")}, step=1)

@@ -11,16 +11,15 @@ from safetensors.torch import load_file
 SCRIPT = textwrap.dedent("""
     import os, sys, torch
     torch.set_num_threads(1)
-    from selfsr_edu.train import sr as trainer
+    from selfsr_edu.train import loop, stage2
     from selfsr_edu.train.checkpoint import save_weights
     out = sys.argv[1]
-    cfg = trainer.config_from_preset("quick", out=out + "/run", iterations=4, growth=(1, 2), fade_in=1, batch=4,
-                                     n_train=8, n_test=0, r1_every=2, sample_every=0, ckpt_every=100,
-                                     progress=False, device="cpu")
-    result = trainer.train_sr(cfg)
+    cfg = stage2.schedule("quick", out=out + "/run", iterations=4, growth=(1, 2), fade_in=1, batch=4, n_train=8,
+                          n_test=0, r1_every=2, sample_every=0, ckpt_every=100, progress=False, device="cpu")
+    result = loop.fit(stage2, cfg)
     rank = os.environ["RANK"]
-    save_weights(result["R"], f"{out}/R_rank{rank}.safetensors")
-    save_weights(result["D"], f"{out}/D_rank{rank}.safetensors")
+    save_weights(result.models["R"], f"{out}/R_rank{rank}.safetensors")
+    save_weights(result.models["D"], f"{out}/D_rank{rank}.safetensors")
 """)
 
 
@@ -45,8 +44,9 @@ def test_two_gloo_processes_keep_identical_weights(tmp_path):
         assert a.keys() == b.keys()
         assert all(torch.equal(a[k], b[k]) for k in a), name
     # the replicas did train (weights moved away from the seeded initialisation)
-    from selfsr_edu.train import sr as trainer
-    R0, _ = trainer.build_models(trainer.config_from_preset("quick"))
+    from selfsr_edu.train import stage2
+    from selfsr_edu.train.distributed import DistContext
+    R0 = stage2.init(stage2.schedule("quick"), None, DistContext()).modules["R"]
     moved = load_file(str(tmp_path / "R_rank0.safetensors"))
     assert not torch.equal(moved["stem.weight"], R0.state_dict()["stem.weight"])
     # only rank 0 wrote the run folder's checkpoint

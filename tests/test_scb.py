@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.nn import ConcatBlock, SelfConditionedBlock, SpadeBlock
 from selfsr_edu.nn.scb import level_condition_features, make_block
 

@@ -95,7 +95,7 @@ def test_wild_real_lr_is_a_degraded_face_from_range_b():
     ds = WildSynthFaces(1, "train")
     from selfsr_edu.data import SynthFaces
 
-    from selfsr_edu.data.resize import bicubic_pil
+    from selfsr_edu.resize import bicubic_pil
 
     other = SynthFaces(1, size=64, offset=settings.WILD_LR_START)[0]
     clean = settings.quantise8(bicubic_pil(other[None], 16))

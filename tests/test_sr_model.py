@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.models import ProgressiveDiscriminator, SelfConditionedSR
 from selfsr_edu.models.progressive_discriminator import minibatch_stddev
 

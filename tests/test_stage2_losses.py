@@ -1,7 +1,7 @@
 """Eq. 7 hinge and Eq. 9 R1 on a linear discriminator, by hand; Eq. 10 and 11."""
 import torch
 
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.losses import (cycle_reconstruction_loss, hinge_d_loss, hinge_g_loss, r1_penalty,
                                reconstruction_loss, sr_discriminator_objective, sr_generator_objective)
 

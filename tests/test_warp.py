@@ -109,10 +109,11 @@ def test_bad_shapes_are_named():
 
 
 # --------------------------------------------------------------------------
-# flow tools (selfsr_edu.flow)
+# flow tools (selfsr_edu.data.flows, selfsr_edu.viz)
 # --------------------------------------------------------------------------
 
-from selfsr_edu import flow as flows  # noqa: E402
+from selfsr_edu.data import flows  # noqa: E402
+from selfsr_edu.data.flows import flow_to_color  # noqa: E402
 
 
 def test_rotation_flow_of_90_degrees_is_a_clockwise_quarter_turn(generator):
@@ -142,9 +143,9 @@ def test_smooth_random_flow_has_the_requested_rms_length_and_smoothness(generato
 def test_flow_colours(generator):
     f = torch.zeros(2, 2, 4, 4)
     f[1, 0] = 1.0
-    col = flows.flow_to_color(f, max_magnitude=2.0)
+    col = flow_to_color(f, max_magnitude=2.0)
     assert col.shape == (2, 3, 4, 4) and col.min() >= 0 and col.max() <= 1
     torch.testing.assert_close(col[0], torch.ones(3, 4, 4))       # no motion is white
     half = col[1, :, 0, 0]
-    full = flows.flow_to_color(f * 2, max_magnitude=2.0)[1, :, 0, 0]
+    full = flow_to_color(f * 2, max_magnitude=2.0)[1, :, 0, 0]
     assert (1 - half).sum() < (1 - full).sum()                    # longer vectors are more saturated

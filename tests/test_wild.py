@@ -112,13 +112,14 @@ def test_color_cast_is_gain_and_offset_per_channel(image):
 
 
 def test_shift_moves_content_and_matches_warp_with_constant_flow(image):
+    # it IS warp (Eq. 1), whose normalised grid is exact to ~1e-7 per pixel of width
     one = wild.subpixel_shift(image, 1.0, 0.0)
-    assert torch.allclose(one[..., 1:], image[..., :-1], atol=1e-6)  # whole pixel to the right
+    assert torch.allclose(one[..., 1:], image[..., :-1], atol=1e-5)  # whole pixel to the right
     down = wild.subpixel_shift(image, 0.0, 2.0)
-    assert torch.allclose(down[..., 2:, :], image[..., :-2, :], atol=1e-6)
+    assert torch.allclose(down[..., 2:, :], image[..., :-2, :], atol=1e-5)
     half = wild.subpixel_shift(image, 0.5, 0.0)
-    assert torch.allclose(half[..., 1:], 0.5 * (image[..., 1:] + image[..., :-1]), atol=1e-6)
-    assert torch.allclose(wild.subpixel_shift(image, 0.0, 0.0), image, atol=1e-6)
+    assert torch.allclose(half[..., 1:], 0.5 * (image[..., 1:] + image[..., :-1]), atol=1e-5)
+    assert torch.allclose(wild.subpixel_shift(image, 0.0, 0.0), image, atol=1e-5)
     flow = torch.zeros(2, 2, 32, 32)
     flow[:, 0], flow[:, 1] = 0.3, -0.4
     assert torch.allclose(wild.subpixel_shift(image, 0.3, -0.4), warp(image, flow), atol=1e-5)
@@ -199,7 +200,7 @@ def test_kinds_restrict_the_chain(image):
 
 def test_degradation_changes_a_face_but_keeps_it_recognisable():
     from selfsr_edu.data import SynthFaces
-    from selfsr_edu.data.resize import bicubic_pil
+    from selfsr_edu.resize import bicubic_pil
 
     hr = SynthFaces(4, size=64, cache=False).batch(range(4))
     lr = bicubic_pil(hr, 16).clamp(0, 1)

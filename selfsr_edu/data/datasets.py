@@ -9,7 +9,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from selfsr_edu.data.io import IMAGE_EXTENSIONS, load_image
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 
 
 def center_square(image: torch.Tensor) -> torch.Tensor:

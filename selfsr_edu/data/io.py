@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -71,21 +73,28 @@ def load_image(path: str | os.PathLike) -> torch.Tensor:
         raise ImageReadError(f"{path} is corrupt or truncated: {exc}") from exc
 
 
+def to_uint8(x):
+    """The 8-bit levels ``round(255 · clip(x, 0, 1))`` as uint8, same shape (as a PNG
+    stores them): a tensor gives a tensor, a numpy array a numpy array."""
+    if isinstance(x, np.ndarray):
+        return to_uint8(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    return (x.detach().clamp(0, 1) * 255).round().to(torch.uint8)
+
+
 def quantise8(x: torch.Tensor) -> torch.Tensor:
-    """Round to the 8-bit grid, ``round(255 x) / 255`` (as if saved to PNG)."""
-    return (x.clamp(0, 1) * 255).round() / 255
+    """Round to the 8-bit grid, ``round(255 x) / 255`` (as if saved to PNG); keeps the dtype."""
+    return to_uint8(x).to(x.dtype) / 255
 
 
 def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
-    """3×H×W (or 1×3×H×W) [0, 1] tensor → H×W×3 uint8 array, rounding to nearest."""
+    """3×H×W (or 1×3×H×W) [0, 1] tensor → H×W×3 uint8 array (:func:`to_uint8`)."""
     if image.dim() == 4 and image.shape[0] == 1:
         image = image[0]
     if image.dim() != 3 or image.shape[0] not in (1, 3):
         raise ValueError(f"expected a 3×H×W (or 1×H×W) image tensor, got shape {tuple(image.shape)}")
     if image.shape[0] == 1:
         image = image.expand(3, -1, -1)
-    arr = image.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
-    return arr.permute(1, 2, 0).cpu().numpy()
+    return to_uint8(image.float()).permute(1, 2, 0).cpu().numpy()
 
 
 def save_image(image: torch.Tensor, path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -103,4 +112,30 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, overwrite: bool = F
     return path
 
 
-__all__ = ["load_image", "save_image", "quantise8", "pil_to_tensor", "tensor_to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]
+
+
+def image_grid(images: torch.Tensor | Sequence[torch.Tensor], nrow: int = 8, pad: int = 2,
+               size: int | None = None) -> torch.Tensor:
+    """Tile images into one 3×H×W tensor. Images of different sizes (for
+    example LR beside HR) are resized with nearest neighbour to ``size`` (or
+    the largest side present) so pixels stay visible as blocks."""
+    from torchvision.utils import make_grid
+
+    if torch.is_tensor(images) and images.dim() == 3:
+        images = images[None]
+    items = list(images)
+    side = size or max(max(t.shape[-2:]) for t in items)
+    items = [t if t.shape[-1] == side and t.shape[-2] == side else
+             F.interpolate(t[None].float(), size=(side, side), mode="nearest")[0] for t in items]
+    return make_grid(torch.stack(items).clamp(0, 1).cpu(), nrow=nrow, padding=pad, pad_value=1.0)
+
+
+def save_grid(images, path: str | os.PathLike, nrow: int = 8, overwrite: bool = True, size: int | None = None) -> Path:
+    """Write :func:`image_grid` as a PNG (trainers' sample grids)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(image_grid(images, nrow=nrow, size=size), path, overwrite=overwrite)
+    return path
+
+
+__all__ = ["load_image", "save_image", "quantise8", "to_uint8", "pil_to_tensor", "tensor_to_uint8", "ImageReadError", "IMAGE_EXTENSIONS", "image_grid", "save_grid"]

@@ -9,7 +9,7 @@ Assumed: no face detector is needed for two fixed photos, so each is cropped
 with a fixed square box ``(left, top, right, bottom)`` in its own pixels,
 chosen by eye so the face is centred with the eyes a little above the middle
 (like CelebA crops of the DIC protocol), and then resized to 128×128 with
-PIL-compatible bicubic (:func:`selfsr_edu.data.resize.bicubic_pil`, which
+PIL-compatible bicubic (:func:`selfsr_edu.resize.bicubic_pil`, which
 antialiases when shrinking), quantised to 8 bits.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _load(name: str) -> np.ndarray:
 
 def sample_faces(size: int = 128, names=NAMES) -> torch.Tensor:
     """The bundled real faces as an ``N×3×size×size`` float tensor in [0, 1]."""
-    from selfsr_edu.data.resize import bicubic_pil
+    from selfsr_edu.resize import bicubic_pil
 
     out = []
     for name in names:

@@ -1,7 +1,7 @@
 """Datasets for the paper's two settings, built on SynthFaces.
 
 (a) **Paired ×8** (Table I, the DIC protocol): HR 128×128 faces, LR 16×16 by
-    PIL-compatible bicubic (:func:`selfsr_edu.data.resize.bicubic_pil`), LR
+    PIL-compatible bicubic (:func:`selfsr_edu.resize.bicubic_pil`), LR
     quantised to 8 bits as if saved to PNG.
 (b) **Unpaired real-world ×4** (Sec. IV-B): HR 64×64 faces from one range of
     faces, "real" LR 16×16 faces from a disjoint range, downsampled and then
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import torch
 
-from selfsr_edu.data.io import quantise8
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.data.io import quantise8, to_uint8
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.data.synthfaces import SynthFaces
 from selfsr_edu.data.wild import WildDegradation
 
@@ -51,7 +51,7 @@ def _check(n, split, splits):
 
 class PairedSynthFaces(torch.utils.data.Dataset):
     """Paired ×8 setting, DIC protocol: HR 128×128 SynthFaces, LR 16×16 by PIL-compatible bicubic
-    (selfsr_edu.data.resize.bicubic_pil), LR quantised to 8 bits as if saved to PNG.
+    (selfsr_edu.resize.bicubic_pil), LR quantised to 8 bits as if saved to PNG.
 
     Item ``i`` -> ``{"hr": 3×hr_size×hr_size, "lr": 3×(hr_size//scale)×(hr_size//scale)}``.
     ``train`` uses faces ``[0, 10^8)``, ``test`` faces ``[10^8, 2·10^8)`` (disjoint).
@@ -136,4 +136,80 @@ class WildSynthFaces(torch.utils.data.Dataset):
         return {"hr": hr, "lr_clean": lr_clean[0], "lr_true": lr_true[0], "lr_real": lr_real[0]}
 
 
-__all__ = ["PairedSynthFaces", "WildSynthFaces", "quantise8"]
+def sr_pairs(mode: str, split: str, n: int, levels: int = 3, lr_size: int = 16, seed: int = 0) -> dict:
+    """``{"lr", "hr"}`` of a stage-2 setting as uint8 N×3×H×W tensors (a small training set lives in memory).
+
+    ``"paired"``/``"unpaired"``: the paired ×2^levels set (unpaired training draws LR and HR
+    independently); ``"pseudo"``: SynthFaces-wild, LR = the clean bicubic LR for ``train``
+    (stage-1's G degrades it) and the truly degraded LR for ``test``.
+    """
+    hr_size = lr_size << levels
+    if mode == "pseudo":
+        ds, lr_key = WildSynthFaces(n, split, hr_size=hr_size, lr_size=lr_size, seed=seed), \
+            ("lr_clean" if split == "train" else "lr_real")
+    else:
+        ds, lr_key = PairedSynthFaces(n, split, hr_size=hr_size, scale=1 << levels, seed=seed), "lr"
+    items = [ds[i] for i in range(n)]
+    out = {}
+    for key, src in (("lr", lr_key), ("hr", "hr")):
+        x = torch.stack([it[src] for it in items]) if items else torch.zeros(0, 3, 1, 1)
+        out[key] = to_uint8(x)
+    return out
+
+
+def load_wild_lr(n_train: int, n_eval: int, hr_size: int = 64, lr_size: int = 16, seed: int = 0,
+                 progress: bool = False, snapshot: str | None = None) -> dict[str, torch.Tensor]:
+    """Stage 1's SynthFaces-wild tensors: ``train_clean``/``train_real`` (unpaired) and
+    ``eval_clean``/``eval_real``/``eval_true`` (held out: the last ``n_eval`` items).
+
+    ``*_clean`` is I_syn^L (G's input), ``*_real`` the unpaired real wild LR (what D_L
+    sees as real), ``eval_true`` the hidden true degradation of ``eval_clean`` (for
+    measurement only, never for training). ``snapshot``: a ``.pt`` file read if it exists
+    (checked against the sizes asked for), else written, so several runs use identical faces.
+    """
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    expect = {"train_clean": n_train, "train_real": n_train, "eval_clean": n_eval, "eval_real": n_eval,
+              "eval_true": n_eval}
+    if snapshot and Path(snapshot).exists():
+        data = torch.load(snapshot, map_location="cpu", weights_only=True)
+        if not isinstance(data, dict) or any(k not in data or data[k].shape != (n, 3, lr_size, lr_size)
+                                             for k, n in expect.items()):
+            held = {k: tuple(v.shape) for k, v in data.items()} if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"data file {snapshot} does not fit n_train={n_train}, n_eval={n_eval}, "
+                             f"lr_size={lr_size}: it holds {held}")
+        return data
+
+    ds = WildSynthFaces(n_train + n_eval, split="train", hr_size=hr_size, lr_size=lr_size, seed=seed)
+    keys = ("lr_clean", "lr_real", "lr_true")
+    items = [ds[i] for i in tqdm(range(len(ds)), desc="SynthFaces-wild", disable=not progress, leave=False)]
+    t = {k: torch.stack([it[k] for it in items]) for k in keys}
+    data = {"train_clean": t["lr_clean"][:n_train], "train_real": t["lr_real"][:n_train],
+            "eval_clean": t["lr_clean"][n_train:], "eval_real": t["lr_real"][n_train:],
+            "eval_true": t["lr_true"][n_train:]}
+    if snapshot:
+        Path(snapshot).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(data, snapshot)
+    return data
+
+
+def load_folder_lr(hr_dir: str, real_lr_dir: str, n_eval: int, hr_size: int = 64,
+                   lr_size: int = 16) -> dict[str, torch.Tensor]:
+    """Stage 1 on your own faces (:class:`~selfsr_edu.data.datasets.FaceFolder`): clean LR = PIL bicubic
+    of the HR faces (8-bit), real LR = the real LR faces at ``lr_size``. The last ``n_eval`` images
+    (sorted by path) of each folder are held out. No ``eval_true``: real data has no known degradation."""
+    from selfsr_edu.data.datasets import FaceFolder
+
+    hr, real = FaceFolder(hr_dir, size=hr_size), FaceFolder(real_lr_dir, size=lr_size)
+    for name, ds in (("--hr-dir", hr), ("--real-lr-dir", real)):
+        if len(ds) <= n_eval:
+            raise ValueError(f"{name} {ds.root} has {len(ds)} images; need more than n_eval={n_eval}")
+    clean = quantise8(torch.cat([bicubic_pil(hr[i][None], lr_size) for i in range(len(hr))]))
+    real_t = torch.stack([real[i] for i in range(len(real))])
+    return {"train_clean": clean[:-n_eval], "train_real": real_t[:-n_eval],
+            "eval_clean": clean[-n_eval:], "eval_real": real_t[-n_eval:]}
+
+
+__all__ = ["PairedSynthFaces", "WildSynthFaces", "sr_pairs", "load_wild_lr", "load_folder_lr", "quantise8"]

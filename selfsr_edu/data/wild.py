@@ -34,6 +34,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from selfsr_edu.data.flows import constant_flow
+from selfsr_edu.data.io import to_uint8
+from selfsr_edu.warp import warp
+
 #: Default parameter ranges (uniform unless stated). Lengths in LR pixels.
 DEFAULT_RANGES = {
     "blur_length": (0.0, 3.0),
@@ -104,14 +108,10 @@ def color_cast(x: torch.Tensor, gains, offsets=(0.0, 0.0, 0.0)) -> torch.Tensor:
 
 
 def subpixel_shift(x: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
-    """Shift by ``(dx, dy)`` pixels (right, down): out(x, y) = in(x − dx, y − dy), bilinear."""
+    """Shift by ``(dx, dy)`` pixels (right, down): out(x, y) = in(x − dx, y − dy),
+    bilinear, border padding: Eq. 1's :func:`~selfsr_edu.warp.warp` with a constant flow."""
     _check_images(x)
-    n, _, h, w = x.shape
-    ys = torch.arange(h, dtype=x.dtype, device=x.device) - dy
-    xs = torch.arange(w, dtype=x.dtype, device=x.device) - dx
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    grid = torch.stack([(2 * gx + 1) / w - 1, (2 * gy + 1) / h - 1], dim=-1)
-    return F.grid_sample(x, grid.expand(n, h, w, 2), mode="bilinear", padding_mode="border", align_corners=False)
+    return warp(x, constant_flow(x.shape[0], x.shape[2], x.shape[3], dx, dy).to(x))
 
 
 def poisson_noise(x: torch.Tensor, peak: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -133,7 +133,7 @@ def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
     _check_images(x)
     out = []
     for img in x:
-        arr = (img.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+        arr = to_uint8(img).permute(1, 2, 0).cpu().numpy()
         buf = io.BytesIO()
         Image.fromarray(arr).save(buf, format="JPEG", quality=int(quality))
         buf.seek(0)

@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from selfsr_edu.nn.warp import warp
+from selfsr_edu.warp import warp
 
 #: Assumed sizes (the paper gives none). ``channels`` at full resolution,
 #: doubled per level; ``blocks`` residual blocks per scale; flow bound in pixels.

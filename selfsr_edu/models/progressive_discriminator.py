@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from selfsr_edu.nn.equalized import EqualConv2d, EqualLinear
+from selfsr_edu.models.sr import fade_in
 from selfsr_edu.nn.scb import LEAKY_SLOPE
 
 #: Assumed widths: ``channels[0]`` at the LR resolution (final block), ``channels[k]`` for level k.
@@ -104,8 +105,7 @@ class ProgressiveDiscriminator(nn.Module):
                              f"by 2^stage = {1 << stage}")
         x = self.blocks[stage - 1](self._from_rgb(stage, image))
         if alpha < 1.0:
-            skip = self._from_rgb(stage - 1, F.avg_pool2d(image, 2))
-            x = skip + float(alpha) * (x - skip)
+            x = fade_in(self._from_rgb(stage - 1, F.avg_pool2d(image, 2)), x, alpha)
         for k in range(stage - 1, 0, -1):
             x = self.blocks[k - 1](x)
         x = minibatch_stddev(x)

@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.nn.equalized import EqualConv2d
 from selfsr_edu.nn.scb import LEAKY_SLOPE, level_condition_features, make_block
 
@@ -61,6 +61,14 @@ PRESETS: dict[str, dict] = {
 def upsample2(x: torch.Tensor) -> torch.Tensor:
     """Nearest-neighbour ×2 (the fade-in path and the feature upsampling)."""
     return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def fade_in(previous: torch.Tensor, new: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Progressive-GAN fade-in [19]: ``previous + alpha · (new − previous)``; ``alpha = 0``
+    gives ``previous`` exactly (no gradient reaches ``new``), ``alpha = 1`` gives ``new`` exactly."""
+    if alpha <= 0 or alpha >= 1:
+        return previous if alpha <= 0 else new
+    return previous + float(alpha) * (new - previous)
 
 
 class SRLevel(nn.Module):
@@ -159,9 +167,7 @@ class SelfConditionedSR(nn.Module):
                 previous = upsample2(self._rgb(k - 1, f, conditions[k - 2]))
             f = self.level[k - 1](f, conditions[k - 1])
         out = self._rgb(stage, f, conditions[stage - 1])
-        if previous is not None:
-            out = previous + float(alpha) * (out - previous) if alpha > 0 else previous
-        return out
+        return out if previous is None else fade_in(previous, out, alpha)
 
     def num_parameters(self, stage: int | None = None) -> int:
         """Parameters used at ``stage`` (all levels by default)."""
@@ -170,4 +176,4 @@ class SelfConditionedSR(nn.Module):
         return sum(p.numel() for m in mods for p in m.parameters())
 
 
-__all__ = ["SelfConditionedSR", "SRLevel", "PRESETS", "upsample2"]
+__all__ = ["SelfConditionedSR", "SRLevel", "PRESETS", "upsample2", "fade_in"]

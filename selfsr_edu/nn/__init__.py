@@ -1,5 +1,5 @@
-"""Building blocks: warping (Eq. 1), equalized learning-rate layers, and the
-self-conditioned block (Eq. 6)."""
+"""Building blocks: equalized learning-rate layers and the self-conditioned
+block (Eq. 6). Warping (Eq. 1) is :mod:`selfsr_edu.warp`."""
 
 from selfsr_edu.nn.equalized import EqualConv2d, EqualLinear  # noqa: E402
 from selfsr_edu.nn.scb import ConcatBlock, SelfConditionedBlock, SpadeBlock  # noqa: E402

@@ -6,19 +6,13 @@ The paper trains R and D_H "with the trick of equalized learning rate [19]"
 The trick: store the weight as ``ŵ ~ N(0, 1)`` and multiply by the He
 constant at run time,
 
-    w = ŵ · c,    c = gain / sqrt(fan_in) · lr_mul,    gain = sqrt(2),
+    w = ŵ · c,    c = gain / sqrt(fan_in),    gain = sqrt(2),
 
 so every layer's output has the same scale at initialisation *and* Adam,
 which normalises each parameter's update by its own gradient magnitude,
 moves every layer's effective weights at the same relative speed. Because
 ``c`` is applied in ``forward`` (not folded into the stored weight) the
 dynamic range of the stored parameters is the same everywhere.
-
-``lr_mul`` (StyleGAN's mapping-network trick) further scales the effective
-learning rate of one layer: the stored weight is drawn from ``N(0, 1/lr_mul²)``
-and multiplied by ``lr_mul`` in ``forward``, so the initial function is
-unchanged but gradients and updates of ``ŵ`` are rescaled. The bias is stored
-divided by ``lr_mul`` the same way (rosinality's ``EqualLinear``).
 """
 from __future__ import annotations
 
@@ -34,65 +28,54 @@ HE_GAIN = math.sqrt(2.0)
 class EqualConv2d(nn.Module):
     """A 2-D convolution with equalized learning rate.
 
-    ``forward(x) = conv2d(x, ŵ · gain/sqrt(C_in·k·k) · lr_mul, b · lr_mul)``
-    with ``ŵ ~ N(0, 1/lr_mul²)``; padding defaults to ``k // 2`` ("same").
+    ``forward(x) = conv2d(x, ŵ · gain/sqrt(C_in·k·k), b)`` with ``ŵ ~ N(0, 1)``;
+    padding defaults to ``k // 2`` ("same").
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int | None = None, bias: bool = True, bias_init: float = 0.0,
-                 lr_mul: float = 1.0, gain: float = HE_GAIN, groups: int = 1):
+                 padding: int | None = None, bias: bool = True, bias_init: float = 0.0, gain: float = HE_GAIN):
         super().__init__()
         if in_channels <= 0 or out_channels <= 0 or kernel_size <= 0:
             raise ValueError(f"EqualConv2d: channels and kernel_size must be positive, got "
                              f"{in_channels}, {out_channels}, {kernel_size}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"EqualConv2d: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.groups = kernel_size, stride, groups
+        self.kernel_size, self.stride = kernel_size, stride
         self.padding = kernel_size // 2 if padding is None else padding
-        self.lr_mul = lr_mul
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels // groups, kernel_size, kernel_size) / lr_mul)
-        fan_in = (in_channels // groups) * kernel_size * kernel_size
-        self.scale = gain / math.sqrt(fan_in) * lr_mul
-        self.bias = nn.Parameter(torch.full((out_channels,), float(bias_init) / lr_mul)) if bias else None
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.bias = nn.Parameter(torch.full((out_channels,), float(bias_init))) if bias else None
 
     def effective_weight(self) -> torch.Tensor:
         """The weight the convolution actually uses: ``ŵ · c``."""
         return self.weight * self.scale
 
-    def effective_bias(self) -> torch.Tensor | None:
-        return None if self.bias is None else self.bias * self.lr_mul
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.effective_weight(), self.effective_bias(), stride=self.stride,
-                        padding=self.padding, groups=self.groups)
+        return F.conv2d(x, self.effective_weight(), self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, groups={self.groups}, scale={self.scale:.4g}, lr_mul={self.lr_mul}")
+                f"padding={self.padding}, scale={self.scale:.4g}")
 
 
 class EqualLinear(nn.Module):
     """A fully connected layer with equalized learning rate:
-    ``forward(x) = x (ŵ · gain/sqrt(in) · lr_mul)ᵀ + b · lr_mul``."""
+    ``forward(x) = x (ŵ · gain/sqrt(in))ᵀ + b``."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, bias_init: float = 0.0,
-                 lr_mul: float = 1.0, gain: float = HE_GAIN):
+                 gain: float = HE_GAIN):
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"EqualLinear: features must be positive, got {in_features}, {out_features}")
-        self.in_features, self.out_features, self.lr_mul = in_features, out_features, lr_mul
-        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
-        self.scale = gain / math.sqrt(in_features) * lr_mul
-        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init) / lr_mul)) if bias else None
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.randn(out_features, in_features))
+        self.scale = gain / math.sqrt(in_features)
+        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init))) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = None if self.bias is None else self.bias * self.lr_mul
-        return F.linear(x, self.weight * self.scale, bias)
+        return F.linear(x, self.weight * self.scale, self.bias)
 
     def extra_repr(self) -> str:
-        return f"{self.in_features}, {self.out_features}, scale={self.scale:.4g}, lr_mul={self.lr_mul}"
+        return f"{self.in_features}, {self.out_features}, scale={self.scale:.4g}"
 
 
 __all__ = ["EqualConv2d", "EqualLinear", "HE_GAIN"]

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from selfsr_edu.data.resize import bicubic_pil
+from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.nn.equalized import EqualConv2d
 
 #: Negative slope of every LeakyReLU in R and D_H (progressive GAN's choice; Assumed).
@@ -191,10 +191,10 @@ def level_condition_features(blocks, condition: torch.Tensor) -> list[torch.Tens
     if len({(c.in_channels, c.out_channels) for c in first}) != 1 or len({c.out_channels for c in second}) != 1:
         return [b.condition_features(condition) for b in blocks]
     w1 = torch.cat([c.effective_weight() for c in first], 0)
-    b1 = torch.cat([c.effective_bias() for c in first], 0)
+    b1 = torch.cat([c.bias for c in first], 0)
     h = F.leaky_relu(F.conv2d(condition, w1, b1, padding=first[0].padding), LEAKY_SLOPE)
     w2 = torch.cat([c.effective_weight() for c in second], 0)
-    b2 = torch.cat([c.effective_bias() for c in second], 0)
+    b2 = torch.cat([c.bias for c in second], 0)
     out = F.conv2d(h, w2, b2, padding=second[0].padding, groups=len(blocks))
     return list(out.chunk(len(blocks), dim=1))
 

@@ -1,2 +1,2 @@
-"""Training: checkpoints and run folders shared by both stages; the stage-1
-(degradation) and stage-2 (super-resolution) trainers live beside them."""
+"""Training: one loop (:mod:`~selfsr_edu.train.loop`) for both stages (:mod:`~selfsr_edu.train.stage1`,
+:mod:`~selfsr_edu.train.stage2`); run folders and checkpoints; torchrun/DDP."""

@@ -1,10 +1,13 @@
-"""Run folders, checkpoints and the NaN guard, shared by both trainers.
+"""Run folders and checkpoints, shared by both stages (used by :func:`selfsr_edu.train.loop.fit`).
 
 A run folder looks like::
 
     runs/deg/
-      run.json                     # marker + the config the run started with
-      samples/step_0000500.png     # sample grids (written by the trainers)
+      run.json                     # marker: the stage, the config (the truth on --resume), changes made on resume
+      history.jsonl                # one JSON line of named losses per logged iteration
+      metrics.json                 # held-out scores, written when the run finishes
+      .lock                        # while a process writes the folder (holds its pid)
+      samples/step_0000500.png     # sample grids
       checkpoints/
         latest                     # text file: name of the newest checkpoint
         step_0000500/
@@ -12,16 +15,15 @@ A run folder looks like::
           D.safetensors
           state.pt                 # optimisers, RNG states, step, extra (weights_only=True)
 
-Checkpoints are written into a temporary folder and renamed into place, so an
-interrupted save never leaves a half-written checkpoint behind; the newest
-``keep`` checkpoints are kept. ``state.pt`` holds only tensors, numbers,
-strings, lists and dicts so it loads with ``torch.load(weights_only=True)``.
+A checkpoint is written into a temporary folder and renamed into place (an interrupted save
+leaves no half-written checkpoint); the newest ``keep`` are kept.
 """
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -34,65 +36,84 @@ from safetensors.torch import load_file, save_file
 RUN_MARKER = "run.json"
 
 
-class NonFiniteLossError(RuntimeError):
-    """A loss became NaN or inf; training stopped and the last good checkpoint was kept."""
-
-
-# --------------------------------------------------------------------------
-# run folders
-# --------------------------------------------------------------------------
-
-
-def prepare_run_dir(out: str | os.PathLike, config: Mapping | None = None, resume: bool = False,
-                    overwrite: bool = False) -> Path:
-    """Create (or reopen) a run folder and write ``run.json``.
-
-    * new or empty folder: created;
-    * existing run and ``resume=True``: reopened untouched;
-    * existing run and ``overwrite=True``: its contents are deleted first (only
-      if it contains ``run.json``: we never delete a folder we did not make);
-    * anything else: :class:`FileExistsError` naming the folder and the flags.
-    """
+@contextlib.contextmanager
+def open_run_dir(out: str | os.PathLike, record: Mapping, resume: bool = False, overwrite: bool = False):
+    """Lock a run folder (``.lock``, created exclusively, holds our pid; a dead process's lock is taken
+    over), prepare it and yield its path. New folder: ``run.json`` is written; ``resume``: reopened
+    untouched; ``overwrite``: emptied first, only if it holds ``run.json`` (we never delete a folder we
+    did not make); otherwise :class:`FileExistsError`. A folder made here is removed again if the
+    body fails before its first checkpoint."""
     out = Path(out)
     if resume and overwrite:
-        raise ValueError("choose either resume or overwrite, not both")
+        raise ValueError("choose either --resume or --overwrite, not both")
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"run folder {out} exists and is not a folder")
-    nonempty = out.exists() and any(out.iterdir())
-    if nonempty:
-        is_run = (out / RUN_MARKER).exists()
-        if resume:
-            if not is_run:
-                raise FileNotFoundError(f"cannot resume: {out} has no {RUN_MARKER}, it is not a selfsr_edu run")
-            return out
-        if overwrite:
-            if not is_run:
-                raise FileExistsError(
-                    f"refusing to overwrite {out}: it is not a selfsr_edu run folder (no {RUN_MARKER}); "
-                    "choose another --out")
-            shutil.rmtree(out)
-        else:
-            raise FileExistsError(
-                f"run folder {out} already exists and is not empty; pass --resume to continue it "
-                "or --overwrite to start again (this deletes it)")
-    elif resume:
-        raise FileNotFoundError(f"cannot resume: run folder {out} does not exist or is empty")
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(out / RUN_MARKER, json.dumps(_jsonable(dict(config or {})), indent=2, sort_keys=True))
-    return out
+    lock = out / ".lock"
+    _take_lock(lock)
+    try:
+        entries = [p for p in out.iterdir() if p.name != ".lock"]
+        is_run = (out / RUN_MARKER).exists()
+        if resume and not is_run:
+            raise FileNotFoundError(f"cannot resume: {out} has no {RUN_MARKER}; it is not a selfsr_edu run folder")
+        if entries and not resume:
+            if not overwrite:
+                raise FileExistsError(f"run folder {out} already exists and is not empty; pass --resume to "
+                                      "continue it or --overwrite to start again (this deletes it)")
+            if not is_run:
+                raise FileExistsError(f"refusing to overwrite {out}: it is not a selfsr_edu run folder "
+                                      f"(no {RUN_MARKER}); choose another --out")
+            for p in entries:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        if not resume:
+            write_run_record(out, record)
+        yield out
+    except BaseException:
+        if created and not (out / "checkpoints").exists():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        if lock.exists():
+            lock.unlink()
 
 
-def read_run_config(run_dir: str | os.PathLike) -> dict:
-    """The config stored in ``run_dir/run.json``."""
+def _take_lock(lock: Path) -> None:
+    for _ in range(2):
+        try:
+            with os.fdopen(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY), "w") as f:
+                return f.write(str(os.getpid())) and None
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+                os.kill(pid, 0)
+            except (ValueError, ProcessLookupError):
+                lock.unlink(missing_ok=True)          # left by a process that no longer runs
+                continue
+            except PermissionError:
+                pass
+            raise FileExistsError(f"run folder {lock.parent} is being written by process {pid} "
+                                  f"(lock file {lock}); wait for it or stop it first") from None
+    raise FileExistsError(f"could not lock {lock}")
+
+
+def write_run_record(run_dir: str | os.PathLike, record: Mapping) -> None:
+    """Write ``run.json`` atomically."""
+    _atomic_write_text(Path(run_dir) / RUN_MARKER, json.dumps(dict(record), indent=2, sort_keys=True))
+
+
+def read_run_record(run_dir: str | os.PathLike) -> dict:
+    """``run.json`` of a run folder: ``{"stage", "config", "changes"}``."""
     path = Path(run_dir) / RUN_MARKER
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {run_dir} is not a selfsr_edu run folder")
-    return json.loads(path.read_text())
-
-
-# --------------------------------------------------------------------------
-# weights (safetensors)
-# --------------------------------------------------------------------------
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); it is damaged") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "stage" not in record:
+        raise ValueError(f"{path} is not a selfsr_edu run record (needs 'stage' and 'config')")
+    return record
 
 
 def save_weights(module: torch.nn.Module, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
@@ -105,12 +126,8 @@ def save_weights(module: torch.nn.Module, path: str | os.PathLike, metadata: Map
 
 
 def load_weights(module: torch.nn.Module, path: str | os.PathLike, strict: bool = True) -> torch.nn.Module:
-    """Load a ``.safetensors`` file into ``module``; no code is executed.
-
-    An incompatible file (other architecture or preset) raises a
-    :class:`ValueError` that names the file and lists missing, unexpected and
-    mis-shaped tensors.
-    """
+    """Load a ``.safetensors`` file into ``module`` (no code is executed); an incompatible file raises
+    a :class:`ValueError` naming the file and its missing, unexpected and mis-shaped tensors."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"weights file {path} does not exist")
@@ -119,39 +136,23 @@ def load_weights(module: torch.nn.Module, path: str | os.PathLike, strict: bool 
     except Exception as exc:  # safetensors raises its own error types
         raise ValueError(f"{path} is not a readable safetensors file: {exc}") from exc
     own = module.state_dict()
-    missing = sorted(set(own) - set(tensors))
-    unexpected = sorted(set(tensors) - set(own))
     shapes = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(own[k].shape)}"
               for k in sorted(set(own) & set(tensors)) if tensors[k].shape != own[k].shape]
-    if shapes or (strict and (missing or unexpected)):
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} tensors (e.g. {missing[:3]})")
-        if unexpected:
-            parts.append(f"unexpected {len(unexpected)} tensors (e.g. {unexpected[:3]})")
-        if shapes:
-            parts.append(f"{len(shapes)} shape mismatches (e.g. {shapes[:3]})")
-        raise ValueError(
-            f"checkpoint {path} does not fit {type(module).__name__}: " + "; ".join(parts)
-            + ". Was it saved from another preset or model?")
+    problems = [f"missing tensors {sorted(set(own) - set(tensors))[:3]}" if strict and set(own) - set(tensors) else "",
+                f"unexpected tensors {sorted(set(tensors) - set(own))[:3]}" if strict and set(tensors) - set(own) else "",
+                f"{len(shapes)} shape mismatches (e.g. {shapes[:3]})" if shapes else ""]
+    if any(problems):
+        raise ValueError(f"checkpoint {path} does not fit {type(module).__name__}: "
+                         + "; ".join(p for p in problems if p) + ". Was it saved from another preset or model?")
     module.load_state_dict(tensors, strict=strict)
     return module
 
 
-# --------------------------------------------------------------------------
-# full checkpoints (weights + optimisers + RNG)
-# --------------------------------------------------------------------------
-
-
 def rng_state() -> dict:
     """Python, NumPy and torch RNG states in a ``weights_only``-loadable form."""
-    np_state = np.random.get_state()
-    state = {
-        "python": _to_lists(random.getstate()),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),
-                  int(np_state[3]), float(np_state[4])],
-        "torch": torch.get_rng_state(),
-    }
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": random.getstate(), "torch": torch.get_rng_state(),
+             "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -159,7 +160,7 @@ def rng_state() -> dict:
 
 def set_rng_state(state: Mapping) -> None:
     """Inverse of :func:`rng_state`."""
-    random.setstate(_to_tuples(state["python"]))
+    random.setstate(state["python"])
     name, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
@@ -172,23 +173,14 @@ def save_checkpoint(run_dir: str | os.PathLike, step: int, modules: Mapping[str,
                     extra: Mapping | None = None, keep: int = 3) -> Path:
     """Save weights (one ``.safetensors`` per module), optimiser and RNG state
     at ``step`` under ``run_dir/checkpoints/step_XXXXXXX`` and point ``latest`` at it."""
-    root = Path(run_dir) / "checkpoints"
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"step_{step:07d}"
-    final = root / name
-    tmp = root / (name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    root, name = Path(run_dir) / "checkpoints", f"step_{step:07d}"
+    final, tmp = root / name, root / (name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
     for key, module in modules.items():
         save_weights(module, tmp / f"{key}.safetensors", metadata={"step": str(step)})
-    state = {
-        "step": int(step),
-        "optimizers": {k: opt.state_dict() for k, opt in (optimizers or {}).items()},
-        "rng": rng_state(),
-        "extra": _jsonable_tensors(dict(extra or {})),
-    }
-    torch.save(state, tmp / "state.pt")
+    torch.save({"step": int(step), "optimizers": {k: opt.state_dict() for k, opt in (optimizers or {}).items()},
+                "rng": rng_state(), "extra": dict(extra or {})}, tmp / "state.pt")
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -229,14 +221,16 @@ def resolve_checkpoint(path: str | os.PathLike) -> tuple[Path, Path]:
 def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Module],
                     optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
                     restore_rng: bool = True) -> dict:
-    """Restore what :func:`save_checkpoint` wrote; returns ``{"step", "extra"}``.
-
-    ``ckpt`` is a checkpoint folder or a run folder (its latest checkpoint is used).
-    """
+    """Restore what :func:`save_checkpoint` wrote into ``modules``/``optimizers`` (``ckpt``: a checkpoint
+    folder, or a run folder for its latest); returns ``{"step", "extra"}``."""
     _, ckpt = resolve_checkpoint(ckpt)
     for key, module in modules.items():
         load_weights(module, ckpt / f"{key}.safetensors")
-    state = torch.load(ckpt / "state.pt", map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(ckpt / "state.pt", map_location="cpu", weights_only=True)
+    except (EOFError, RuntimeError, pickle.UnpicklingError, ValueError) as exc:
+        raise ValueError(f"{ckpt / 'state.pt'} is damaged or not a selfsr_edu checkpoint ({type(exc).__name__}: "
+                         f"{exc}); resume from an older checkpoint folder or start again") from None
     for key, opt in (optimizers or {}).items():
         if key not in state["optimizers"]:
             raise ValueError(f"checkpoint {ckpt} has no optimiser state named {key!r}")
@@ -246,74 +240,7 @@ def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Modu
     return {"step": state["step"], "extra": state["extra"]}
 
 
-# --------------------------------------------------------------------------
-# NaN guard
-# --------------------------------------------------------------------------
-
-
-def check_finite(losses: Mapping[str, torch.Tensor | float], step: int, run_dir: str | os.PathLike | None = None) -> None:
-    """Raise :class:`NonFiniteLossError` if any loss is NaN or inf.
-
-    The message names the losses, the step and (when given) the last good
-    checkpoint, which is left untouched.
-    """
-    bad = {}
-    for name, value in losses.items():
-        v = float(value.detach()) if torch.is_tensor(value) else float(value)
-        if not math.isfinite(v):
-            bad[name] = v
-    if bad:
-        where = ""
-        if run_dir is not None:
-            last = latest_checkpoint(run_dir)
-            where = (f" The last good checkpoint is {last}; resume from it with a lower learning rate."
-                     if last else " No checkpoint had been written yet.")
-        raise NonFiniteLossError(f"non-finite loss at step {step}: {bad}.{where}")
-
-
-# --------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------
-
-
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-
-
-def _to_lists(x):
-    if isinstance(x, (tuple, list)):
-        return [_to_lists(v) for v in x]
-    return x
-
-
-def _to_tuples(x):
-    if isinstance(x, list):
-        return tuple(_to_tuples(v) for v in x)
-    return x
-
-
-def _jsonable(x):
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (str, int, float, bool)) or x is None:
-        return x
-    if isinstance(x, Path):
-        return str(x)
-    return repr(x)
-
-
-def _jsonable_tensors(x):
-    """Like :func:`_jsonable` but keeps tensors (for ``state.pt``)."""
-    if torch.is_tensor(x):
-        return x.detach().cpu()
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable_tensors(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable_tensors(v) for v in x]
-    if isinstance(x, (str, int, float, bool)) or x is None:
-        return x
-    return repr(x)

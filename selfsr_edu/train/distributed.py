@@ -1,21 +1,12 @@
 """Multi-GPU (and multi-process CPU) training the standard way: torchrun + DDP.
 
-Launch any trainer under ``torchrun --nproc_per_node=N python -m selfsr_edu train-sr ...``.
-torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and
-``MASTER_PORT``; :func:`setup` reads them and joins the process group (NCCL on
-CUDA, gloo on CPU). Each process then:
-
-* builds the same model from the same seed; DistributedDataParallel also
-  broadcasts rank 0's weights at wrap time, so replicas start identical;
-* draws the *global* batch indices from the same per-step generator and keeps
-  its own slice (``rank``-th of ``world_size``), so N processes with batch B/N
-  each see exactly the batch one process with batch B would;
-* averages gradients in ``backward`` (DDP's all-reduce), so every replica takes
-  the same optimiser step and the weights stay identical;
-* writes checkpoints, samples and logs only on rank 0.
-
-``find_unused_parameters=True``: in progressive training the levels that have
-not grown in yet (and a faded-out to-RGB) get no gradient.
+``torchrun --nproc_per_node=N -m selfsr_edu train-sr ...`` sets ``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK`` and the master address; :func:`setup` joins the process group (NCCL on CUDA,
+gloo on CPU). Every process builds the same model from the same seed (DDP also broadcasts
+rank 0's weights), draws the *global* batch of iteration t from the same generator and keeps
+its slice, so N processes with batch B/N see exactly what one process with batch B would;
+DDP averages the gradients, so the replicas stay identical. Only rank 0 writes the run folder.
+``find_unused_parameters=True``: levels of R that have not grown in yet get no gradient.
 """
 from __future__ import annotations
 
@@ -74,11 +65,6 @@ def wrap(module: nn.Module, ctx: DistContext) -> nn.Module:
     return DDP(module, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False)
 
 
-def unwrap(module: nn.Module) -> nn.Module:
-    """The plain module inside a DDP wrapper (or the module itself)."""
-    return module.module if hasattr(module, "module") else module
-
-
 def all_reduce_mean(x: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     """Mean of a tensor over all processes (for logged losses and metrics)."""
     if not ctx.enabled:
@@ -99,4 +85,4 @@ def cleanup(ctx: DistContext) -> None:
         dist.destroy_process_group()
 
 
-__all__ = ["DistContext", "setup", "wrap", "unwrap", "all_reduce_mean", "barrier", "cleanup"]
+__all__ = ["DistContext", "setup", "wrap", "all_reduce_mean", "barrier", "cleanup"]

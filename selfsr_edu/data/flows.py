@@ -1,12 +1,10 @@
-"""Flow fields for teaching: make them, look at them, disturb them (Eq. 1, Fig. 8).
+"""Flow fields for teaching: make them and disturb them (Eq. 1, Fig. 8).
 
 A flow is an N×2×H×W tensor in pixels: channel 0 = δx (right), channel 1 = δy
 (down); :func:`selfsr_edu.warp.warp` moves the picture along it (output
-(x, y) samples the input at (x − δx, y − δy)).
+(x, y) samples the input at (x − δx, y − δy)). To look at them:
+:func:`flow_to_color` (the colour code, below) and :func:`selfsr_edu.viz.plot_quiver`.
 
-* :func:`flow_to_color` — the standard colour wheel (hue = direction,
-  saturation = length), via ``torchvision.utils.flow_to_image``;
-* :func:`plot_quiver` — arrows on top of an image;
 * :func:`constant_flow`, :func:`rotation_flow`, :func:`motion_flow` — simple
   hand-made fields;
 * :func:`smooth_random_flow` — random smooth fields of a chosen spatial scale
@@ -22,76 +20,11 @@ import torch
 import torch.nn.functional as F
 
 
-def _check_flow(flow: torch.Tensor, name: str = "flow") -> torch.Tensor:
+def check_flow(flow: torch.Tensor, name: str = "flow") -> torch.Tensor:
     if not torch.is_tensor(flow) or flow.dim() != 4 or flow.shape[1] != 2:
         shape = tuple(flow.shape) if torch.is_tensor(flow) else type(flow).__name__
         raise ValueError(f"{name} must be an N×2×H×W tensor (δx, δy in pixels), got {shape}")
     return flow
-
-
-# --------------------------------------------------------------------------
-# looking at flows
-# --------------------------------------------------------------------------
-
-
-def flow_to_color(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
-    """Colour-code a flow (N×2×H×W) as N×3×H×W images in [0, 1].
-
-    Hue is the direction, saturation the length (Baker et al.'s Middlebury
-    wheel, as ``torchvision.utils.flow_to_image`` draws it). torchvision
-    normalises each batch by its own largest length; pass ``max_magnitude``
-    (pixels) to use one fixed scale so several flows can be compared (longer
-    vectors are clipped to it).
-    """
-    from torchvision.utils import flow_to_image
-
-    flow = _check_flow(flow).detach().float().cpu()
-    if max_magnitude is not None:
-        if max_magnitude <= 0:
-            raise ValueError(f"max_magnitude must be positive, got {max_magnitude}")
-        length = flow.norm(dim=1, keepdim=True)
-        flow = flow * (max_magnitude / length.clamp_min(max_magnitude))  # clip, keep direction
-        # a tiny fixed pixel of full length sets torchvision's normaliser to max_magnitude
-        flow = torch.cat([flow, torch.zeros_like(flow[..., :1])], dim=-1)
-        flow[:, 0, 0, -1] = max_magnitude
-        images = torch.stack([flow_to_image(f)[..., :-1] for f in flow])
-    else:
-        images = torch.stack([flow_to_image(f) for f in flow])
-    return images.float() / 255.0
-
-
-def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int = 1, ax=None,
-                scale: float = 1.0, color: str = "yellow", title: str | None = None):
-    """Draw one flow (2×H×W or 1×2×H×W) as arrows, over ``image`` (3×H×W) if given.
-
-    Arrows point along (δx, δy) in pixels: where the content at the arrow's
-    tail moves to (``scale`` = 1 draws them at true length). Returns the axis.
-    """
-    import matplotlib.pyplot as plt
-
-    if flow.dim() == 3:
-        flow = flow[None]
-    flow = _check_flow(flow)[0].detach().float().cpu()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3.5, 3.5))
-    h, w = flow.shape[-2:]
-    if image is not None:
-        img = image[0] if image.dim() == 4 else image
-        ax.imshow(img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy(), interpolation="nearest")
-    ys, xs = torch.meshgrid(torch.arange(0, h, step), torch.arange(0, w, step), indexing="ij")
-    u = flow[0, ::step, ::step]
-    v = flow[1, ::step, ::step]
-    # angles="xy" with an inverted y axis (imshow) makes +δy point down, as in the image
-    ax.quiver(xs.numpy(), ys.numpy(), u.numpy(), v.numpy(), angles="xy", scale_units="xy",
-              scale=1.0 / scale, color=color, width=0.006)
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax
 
 
 # --------------------------------------------------------------------------
@@ -163,12 +96,12 @@ def motion_flow(n: int, h: int, w: int, length: float, angle_degrees: float = 0.
 
 def scale_flow(flow: torch.Tensor, factor: float) -> torch.Tensor:
     """Every vector multiplied by ``factor`` (0 removes the flow, 2 doubles it)."""
-    return _check_flow(flow) * factor
+    return check_flow(flow) * factor
 
 
 def rotate_flow(flow: torch.Tensor, degrees: float) -> torch.Tensor:
     """Every vector turned by ``degrees`` (clockwise on screen, y down); lengths kept."""
-    _check_flow(flow)
+    check_flow(flow)
     theta = math.radians(degrees)
     c, s = math.cos(theta), math.sin(theta)
     dx, dy = flow[:, 0], flow[:, 1]
@@ -179,12 +112,39 @@ def disturb_flow(flow: torch.Tensor, magnitude: float = 0.5, scale: float = 4.0,
                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Fig. 8: the estimated flow plus a random smooth field (see
     :func:`smooth_random_flow`) of RMS length ``magnitude`` pixels."""
-    n, _, h, w = _check_flow(flow).shape
+    n, _, h, w = check_flow(flow).shape
     noise = smooth_random_flow(n, h, w, magnitude=magnitude, scale=scale, generator=generator)
     return flow + noise.to(flow)
 
 
+
+
+def flow_to_color(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
+    """Colour-code a flow (N×2×H×W) as N×3×H×W images in [0, 1].
+
+    Hue is the direction, saturation the length (Baker et al.'s Middlebury
+    wheel, as ``torchvision.utils.flow_to_image`` draws it). torchvision
+    normalises each batch by its own largest length; pass ``max_magnitude``
+    (pixels) to use one fixed scale so several flows can be compared (longer
+    vectors are clipped to it).
+    """
+    from torchvision.utils import flow_to_image
+
+    flow = check_flow(flow).detach().float().cpu()
+    if max_magnitude is not None:
+        if max_magnitude <= 0:
+            raise ValueError(f"max_magnitude must be positive, got {max_magnitude}")
+        length = flow.norm(dim=1, keepdim=True)
+        flow = flow * (max_magnitude / length.clamp_min(max_magnitude))  # clip, keep direction
+        # a tiny fixed pixel of full length sets torchvision's normaliser to max_magnitude
+        flow = torch.cat([flow, torch.zeros_like(flow[..., :1])], dim=-1)
+        flow[:, 0, 0, -1] = max_magnitude
+        images = torch.stack([flow_to_image(f)[..., :-1] for f in flow])
+    else:
+        images = torch.stack([flow_to_image(f) for f in flow])
+    return images.float() / 255.0
+
+
 __all__ = [
-    "flow_to_color", "plot_quiver", "constant_flow", "rotation_flow", "smooth_random_flow",
-    "motion_flow", "scale_flow", "rotate_flow", "disturb_flow",
-]
+    "constant_flow", "rotation_flow", "smooth_random_flow",
+    "motion_flow", "scale_flow", "rotate_flow", "disturb_flow", "flow_to_color"]
