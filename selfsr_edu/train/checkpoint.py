@@ -44,8 +44,6 @@ def open_run_dir(out: str | os.PathLike, record: Mapping, resume: bool = False, 
     did not make); otherwise :class:`FileExistsError`. A folder made here is removed again if the
     body fails before its first checkpoint."""
     out = Path(out)
-    if resume and overwrite:
-        raise ValueError("choose either --resume or --overwrite, not both")
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"run folder {out} exists and is not a folder")
     created = not out.exists()
@@ -84,13 +82,13 @@ def _take_lock(lock: Path) -> None:
             with os.fdopen(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY), "w") as f:
                 return f.write(str(os.getpid())) and None
         except FileExistsError:
+            pid = lock.read_text().strip()
             try:
-                pid = int(lock.read_text().strip() or 0)
-                os.kill(pid, 0)
+                os.kill(int(pid), 0)                  # signal 0: is that process alive?
             except (ValueError, ProcessLookupError):
                 lock.unlink(missing_ok=True)          # left by a process that no longer runs
                 continue
-            except PermissionError:
+            except PermissionError:                   # alive, and someone else's
                 pass
             raise FileExistsError(f"run folder {lock.parent} is being written by process {pid} "
                                   f"(lock file {lock}); wait for it or stop it first") from None
@@ -111,9 +109,9 @@ def read_run_record(run_dir: str | os.PathLike) -> dict:
         record = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}); it is damaged") from None
-    if not isinstance(record, dict) or not isinstance(record.get("config"), dict) or "stage" not in record:
-        raise ValueError(f"{path} is not a selfsr_edu run record (needs 'stage' and 'config')")
-    return record
+    if isinstance(record, dict) and isinstance(record.get("config"), dict) and "stage" in record:
+        return record
+    raise ValueError(f"{path} is not a selfsr_edu run record (needs 'stage' and 'config')")
 
 
 def save_weights(module: torch.nn.Module, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:

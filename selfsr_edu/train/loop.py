@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -35,6 +36,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from selfsr_edu.data.io import save_grid
 from selfsr_edu.train import distributed
@@ -277,27 +279,22 @@ def _restore(state: State, run_dir: Path) -> tuple[int, list]:
 
 
 def _train(stage, state: State, data, run_dir: Path | None, start: int, history: list, end: int) -> FitResult:
-    cfg, ctx = state.config, state.ctx
-    main = run_dir is not None
+    cfg, ctx, main = state.config, state.ctx, run_dir is not None
 
     def save(t):
         if main:
             extra = {"scalers": {k: s.state_dict() for k, s in state.scalers.items()}}
             return save_checkpoint(run_dir, t, state.modules, state.optimizers, extra=extra, keep=cfg.keep)
 
-    bar = None
-    if cfg.progress and ctx.is_main:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=end, initial=start, desc=f"{stage.NAME} {cfg.schedule}", dynamic_ncols=True)
-    log = (run_dir / "history.jsonl").open("a") if main else None
+    bar = tqdm(total=end, initial=start, desc=f"{stage.NAME} {cfg.schedule}", dynamic_ncols=True,
+               disable=not (cfg.progress and ctx.is_main))
+    log = (run_dir / "history.jsonl").open("a") if main else open(os.devnull, "w")
     t0, done, t = time.perf_counter(), 0, start
     try:
         with _StopOnCtrlC() as ctrl_c:
             for t in range(start, end):
-                for opt in state.optimizers.values():
-                    for group in opt.param_groups:
-                        group["lr"] = learning_rate(t, cfg)
+                for group in (g for opt in state.optimizers.values() for g in opt.param_groups):
+                    group["lr"] = learning_rate(t, cfg)
                 batch = stage.draw_batch(data, cfg, t, ctx)
                 losses = stage.step(state, batch, t)
                 done += 1
@@ -305,13 +302,9 @@ def _train(stage, state: State, data, run_dir: Path | None, start: int, history:
                     row = {"step": t + 1, **{k: float(distributed.all_reduce_mean(v.detach().float(), ctx))
                                              if torch.is_tensor(v) else v for k, v in losses.items()}}
                     history.append(row)
-                    if log:
-                        log.write(json.dumps(row) + "\n")
-                        log.flush()
-                    if bar is not None:
-                        bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k != "step"}, refresh=False)
-                if bar is not None:
-                    bar.update(1)
+                    print(json.dumps(row), file=log, flush=True)
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k != "step"}, refresh=False)
+                bar.update(1)
                 if main and cfg.sample_every and (t + 1) % cfg.sample_every == 0:
                     rows = [r.detach().float().cpu() for r in stage.samples(state, data, t + 1)]
                     save_grid([img for r in rows for img in r], run_dir / "samples" / f"step_{t + 1:07d}.png", nrow=len(rows[0]),
@@ -338,17 +331,13 @@ def _train(stage, state: State, data, run_dir: Path | None, start: int, history:
         raise TrainingInterrupted(f"interrupted during iteration {t + 1}, which was abandoned; the last checkpoint "
                                   f"is {last}; continue with --resume (resume=True)") from None
     finally:
-        if bar is not None:
-            bar.close()
-        if log:
-            log.close()
+        bar.close()
+        log.close()
     seconds = (time.perf_counter() - t0) / done if done else math.nan
     distributed.barrier(ctx)
-    metrics = None
-    if ctx.is_main and end == cfg.iterations:
-        metrics = stage.evaluate(state, data)
-        if main and metrics is not None:
-            (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    metrics = stage.evaluate(state, data) if ctx.is_main and end == cfg.iterations else None
+    if main and metrics is not None:
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     distributed.cleanup(ctx)
     for m in state.modules.values():
         m.eval()
@@ -363,6 +352,3 @@ def _read_history(run_dir: Path, upto: int) -> list:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return rows
 
-
-__all__ = ["fit", "resume_config", "optimise", "step_generator", "learning_rate", "RunConfig", "State",
-           "FitResult", "NonFiniteLossError", "TrainingInterrupted"]

@@ -176,6 +176,3 @@ def evaluate(state: State, data: dict) -> dict:
         metrics["true_degradation_swd"] = swd(data["eval_true"], data["eval_real"])
     return metrics
 
-
-__all__ = ["Config", "SCHEDULES", "schedule", "load_data", "draw_batch", "init", "step", "samples", "evaluate",
-           "trained_G", "NAME", "METHODS"]

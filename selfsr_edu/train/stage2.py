@@ -232,6 +232,3 @@ def evaluate(state: State, data: dict) -> dict | None:
     lr, hr = data["test"]["lr"].float().div(255), data["test"]["hr"].float().div(255)
     return fidelity(trained_R(state), lr, hr, crop_border=8 if state.config.scale >= 8 else state.config.scale)
 
-
-__all__ = ["Config", "SCHEDULES", "schedule", "stage_at", "hr_at_stage", "load_data", "draw_batch", "init", "step",
-           "samples", "evaluate", "trained_R", "NAME", "MODES"]
