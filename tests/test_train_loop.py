@@ -151,3 +151,14 @@ def test_ctrl_c_saves_a_consistent_checkpoint_and_resume_is_bit_identical(tmp_pa
     cfg = stage.Config.from_dict({**read_run_record(run)["config"], "out": str(tmp_path / "straight")})
     loop.fit(stage, cfg)                                             # the same run, uninterrupted
     same_weights(run, tmp_path / "straight", names)
+
+
+def test_two_processes_started_on_one_new_folder_one_is_refused(tmp_path):
+    args = ["train-sr", "--schedule", "quick", "--iterations", "3", "--growth", "1,2", "--batch", "2",
+            "--n-train", "4", "--n-test", "0", "--no-progress", "--out", str(tmp_path / "run")]
+    procs = [_run_cli(args) for _ in range(2)]
+    results = [(p.wait(timeout=120), p.communicate()[1]) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    refused = next(err for code, err in results if code == 2)
+    assert "being written by process" in refused or "already exists" in refused
+    assert latest_checkpoint(tmp_path / "run").name == "step_0000003"

@@ -65,7 +65,7 @@ SCHEDULES: dict[str, dict] = {
     "course": dict(model="small", iterations=3_000, batch=32, n_train=2048, n_eval=256, sample_every=500,
                    ckpt_every=500),      # a few CPU minutes
     "quick": dict(model="tiny", iterations=300, batch=16, n_train=192, n_eval=64, sample_every=100,
-                  ckpt_every=100),       # notebooks and tests
+                  ckpt_every=100, threads=1),       # notebooks and tests: tiny nets run fastest on one thread
 }
 
 

@@ -87,7 +87,7 @@ SCHEDULES: dict[str, dict] = {
     "unpaired": dict(mode="unpaired", iterations=280_000, growth=(40_000, 120_000), fade_in=10_000),
     "realworld": dict(mode="pseudo", levels=2, iterations=160_000, growth=(60_000,), fade_in=15_000),
     "quick": dict(model="tiny", iterations=60, growth=(20, 40), fade_in=10, batch=8, n_train=32, n_test=8,
-                  r1_every=4, sample_every=30, ckpt_every=30, log_every=10, ema_decay=0.9),
+                  r1_every=4, sample_every=30, ckpt_every=30, log_every=10, ema_decay=0.9, threads=1),
 }
 
 
