@@ -43,4 +43,20 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-__all__ = ["QUICK", "default_device", "seed_everything", "__version__"]
+def pretrained(name: str, device="cpu"):
+    """A shipped reference model in eval mode, its file checked against the registry's sha256:
+    ``"small-scb"``, ``"small-concat"`` (R ×8; ``R(lr)`` upscales), ``"ff-idt"``, ``"cyc"`` (stage-1 G).
+    See :mod:`selfsr_edu.reference`."""
+    from selfsr_edu.reference import load
+
+    return load(name, device)
+
+
+def upscale_faces(lr, name: str = "small-scb"):
+    """×8 super-resolution of LR faces (N×3×16×16 or 3×16×16 in [0, 1]) with a reference R."""
+    from selfsr_edu.reference import upscale_faces as run
+
+    return run(lr, name)
+
+
+__all__ = ["QUICK", "default_device", "seed_everything", "pretrained", "upscale_faces", "__version__"]

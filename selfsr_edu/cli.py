@@ -99,9 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: _train(a, stage2))
 
     p = sub.add_parser("evaluate", parents=[common], help="PSNR/SSIM (DIC protocol) + SWD of a trained R vs bicubic",
-                       description="Evaluate a train-sr run on held-out faces: PSNR/SSIM on Y (BT.601) with an "
-                                   "8-px crop (×8), SWD; LPIPS/FID columns only when their weights are given.")
-    p.add_argument("run", help="train-sr run folder or checkpoint folder")
+                       description="Evaluate a train-sr run (or a shipped reference R) on held-out faces: PSNR/SSIM "
+                                   "on Y (BT.601) with an 8-px crop (×8), SWD; LPIPS/FID only when their weights are given.")
+    p.add_argument("run", nargs="?", help="train-sr run folder or checkpoint folder (or use --pretrained)")
+    p.add_argument("--pretrained", help="a shipped reference R instead of a run: small-scb or small-concat")
     p.add_argument("--n", type=int, default=100, help="held-out images (default 100)")
     p.add_argument("--hr-folder", help="evaluate on these HR faces instead (LR by PIL bicubic, DIC protocol)")
     p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
@@ -110,10 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.set_defaults(func=_evaluate)
 
-    p = sub.add_parser("upscale", parents=[common], help="super-resolve image files with a trained R (PNG out)")
-    p.add_argument("run", help="train-sr run folder or checkpoint folder")
-    p.add_argument("inputs", nargs="+", help="LR image files")
-    p.add_argument("--out-dir", required=True, help="folder for NAME_x8.png outputs (never overwritten)")
+    p = sub.add_parser("upscale", parents=[common], help="super-resolve face images with a trained R (PNG out)",
+                       description="python -m selfsr_edu upscale --pretrained small-scb face.png, or "
+                                   "python -m selfsr_edu upscale RUN face.png ...")
+    p.add_argument("items", nargs="+", metavar="[RUN] IMAGE", help="a train-sr run folder (unless --pretrained), "
+                                                                   "then the LR face images")
+    p.add_argument("--pretrained", help="a shipped reference R instead of a run: small-scb or small-concat")
+    p.add_argument("--out-dir", default=".", help="folder for NAME_x8.png outputs (default: here; never overwritten)")
     p.add_argument("--stage", type=int, help="levels to run (default: all)")
     p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
     p.set_defaults(func=_upscale)
@@ -172,10 +176,25 @@ def estimate_seconds_per_iteration(stage, cfg, probe_batch: int = 1) -> float:
     return (time.perf_counter() - t0) * cfg.batch / probe_batch
 
 
+def _sr_model(run, name, ema: bool = True):
+    """``(R, config, label)`` of a run folder or of a shipped reference R."""
+    if bool(run) == bool(name):
+        raise ValueError("give either a run folder or --pretrained NAME (one of them)")
+    if name:
+        from selfsr_edu import reference
+
+        return reference.load(name), reference.sr_config(name), f"R (reference {name})"
+    from selfsr_edu.evaluate import load_sr
+
+    R, cfg = load_sr(run, ema=ema)
+    return R, cfg, f"R ({cfg.model}, {cfg.block}{', EMA' if ema else ''})"
+
+
 def _evaluate(args) -> int:
     from selfsr_edu.evaluate import sr_table
 
-    rows, protocol = sr_table(args.run, args.n, args.hr_folder, args.ema, args.lpips_weights, args.fid_weights,
+    R, cfg, label = _sr_model(args.run, args.pretrained, args.ema)
+    rows, protocol = sr_table(R, cfg, args.n, args.hr_folder, label, args.lpips_weights, args.fid_weights,
                               args.device)
     cols = [c for c in ("PSNR", "SSIM", "SWD", "LPIPS", "FID") if c in rows[0]]
     width = max(len(r["method"]) for r in rows) + 2
@@ -183,6 +202,8 @@ def _evaluate(args) -> int:
     print("method".ljust(width) + "".join(c.rjust(10) for c in cols))
     for r in rows:
         print(r["method"].ljust(width) + "".join(f"{r[c]:10.4f}" for c in cols))
+    gain = rows[1]["PSNR"] - rows[0]["PSNR"]
+    print(f"R - bicubic: {gain:+.2f} dB PSNR, {rows[1]['SSIM'] - rows[0]['SSIM']:+.4f} SSIM")
     return 0
 
 
@@ -190,15 +211,17 @@ def _upscale(args) -> int:
     import torch
 
     from selfsr_edu.data.io import load_image, save_image
-    from selfsr_edu.evaluate import load_sr
 
-    R, cfg = load_sr(args.run, ema=args.ema)
+    run, inputs = (None, args.items) if args.pretrained else (args.items[0], args.items[1:])
+    if not inputs:
+        raise ValueError("no input images given: upscale RUN IMAGE... or upscale --pretrained NAME IMAGE...")
+    R, cfg, _ = _sr_model(run, args.pretrained, args.ema)
     stage = args.stage or cfg.levels
     if not 1 <= stage <= cfg.levels:
         raise ValueError(f"--stage must be in 1..{cfg.levels}, got {stage}")
     out_dir = Path(args.out_dir)
     targets = []
-    for name in args.inputs:
+    for name in inputs:
         src = Path(name)
         if not src.is_file():
             raise FileNotFoundError(f"input image {src} does not exist or is not a file")

@@ -121,14 +121,14 @@ def held_out_pairs(cfg, n: int | None = None) -> tuple[torch.Tensor, torch.Tenso
     return pairs["lr"].float().div(255), pairs["hr"].float().div(255)
 
 
-def sr_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_weights=None, fid_weights=None,
+def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weights=None, fid_weights=None,
              device: str = "cpu") -> tuple[list[dict], str]:
-    """Rows ``{"method", "PSNR", "SSIM", "SWD", ["LPIPS"], ["FID"]}`` for bicubic and R, and the protocol line."""
+    """Rows ``{"method", "PSNR", "SSIM", "SWD", ["LPIPS"], ["FID"]}`` for bicubic and R (trained with the
+    stage-2 config ``cfg``), and the protocol line."""
     from selfsr_edu.data.io import quantise8
     from selfsr_edu.metrics import psnr, ssim
     from selfsr_edu.metrics.swd import swd
 
-    R, cfg = load_sr(run, ema=ema)
     R = R.to(device)
     if hr_folder:
         from selfsr_edu.data import FaceFolder
@@ -148,7 +148,7 @@ def sr_table(run, n: int = 100, hr_folder=None, ema: bool = True, lpips_weights=
         lp = LPIPSMetric(lpips_weights, device)
     rows = []
     for name, img in (("bicubic", bicubic_pil(lr, cfg.hr_size).clamp(0, 1)),
-                      (f"R ({cfg.model}, {cfg.block}{', EMA' if ema else ''})", super_resolve(R, lr))):
+                      (label, super_resolve(R, lr))):
         row = {"method": name, "PSNR": psnr(img, hr, crop_border=crop).mean().item(),
                "SSIM": ssim(img, hr, crop_border=crop).mean().item(), "SWD": swd(img, hr)}
         if lp is not None:
