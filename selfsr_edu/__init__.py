@@ -19,9 +19,19 @@ import random
 
 __version__ = "0.1.0"
 
-#: Quick mode (``SELFSR_QUICK=1``): tiny presets and short runs so every
-#: notebook finishes in under a minute on a 2-core CPU. ``make test`` sets it.
-QUICK: bool = os.environ.get("SELFSR_QUICK", "0").strip().lower() not in ("", "0", "false", "no")
+def _quick_mode() -> bool:
+    value = os.environ.get("SELFSR_QUICK")
+    if value is not None and value.strip():
+        return value.strip().lower() not in ("0", "false", "no")
+    import torch
+
+    return not torch.cuda.is_available()
+
+
+#: Quick mode: tiny presets and short runs so every notebook finishes in about a minute on a
+#: laptop CPU. On by default without a GPU; ``SELFSR_QUICK=0`` turns it off (the full
+#: configuration), ``SELFSR_QUICK=1`` forces it (``make test`` does). Read once, at import.
+QUICK: bool = _quick_mode()
 
 
 def default_device():

@@ -97,6 +97,10 @@ def test_quick_flag_and_helpers(monkeypatch):
     assert importlib.reload(selfsr_edu).QUICK is False
     monkeypatch.setenv("SELFSR_QUICK", "1")
     assert importlib.reload(selfsr_edu).QUICK is True
+    monkeypatch.delenv("SELFSR_QUICK")                     # unset: quick exactly when there is no GPU
+    assert importlib.reload(selfsr_edu).QUICK is (not torch.cuda.is_available())
+    monkeypatch.setenv("SELFSR_QUICK", "1")
+    importlib.reload(selfsr_edu)
     assert selfsr_edu.default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     selfsr_edu.seed_everything(3)
     a = torch.rand(2)
