@@ -140,3 +140,16 @@ def test_cli_snapshot_and_folders(tmp_path, capsys):
     assert "truth_l1" not in json.loads((out / "metrics.json").read_text())["generated"]
     assert main(folder_args[:-3] + ["--n-eval", "5", "--overwrite"]) == 2
     assert "need more than n_eval" in capsys.readouterr().err and (out / "metrics.json").exists()
+
+
+def test_l_rec_only_warm_up_leaves_D_alone_until_adv_start(tmp_path):
+    from selfsr_edu.train.distributed import DistContext as Ctx
+    cfg = sr_cfg(tmp_path / "w", iterations=3, adv_start=2, ckpt_every=1, keep=5)
+    out = loop.fit(stage2, cfg)
+    assert ["D" in row for row in out.history] == [False, False, True]
+    assert all(row["adv_R"] == 0.0 for row in out.history[:2]) and out.history[2]["adv_R"] != 0.0
+    D0 = stage2.init(cfg, None, Ctx()).modules["D"].state_dict()
+    step2 = torch.load(latest_checkpoint(tmp_path / "w").parent / "step_0000002" / "state.pt", weights_only=True)
+    from safetensors.torch import load_file
+    D2 = load_file(str(latest_checkpoint(tmp_path / "w").parent / "step_0000002" / "D.safetensors"))
+    assert all(torch.equal(D0[k], D2[k]) for k in D0) and step2["step"] == 2

@@ -50,6 +50,7 @@ class Config(RunConfig):
     r1_gamma: float = 10.0              # r in Eq. 9
     r1: bool = True                     # False: Table IV "no R1"
     r1_every: int = 1                   # lazy R1: every k iterations, scaled by k
+    adv_start: int = 0                  # iterations of L_rec alone before D and the adversarial term start
     ema: bool = True
     ema_decay: float = 0.999
     amp: bool = True                    # mixed precision on CUDA (ignored on CPU)
@@ -68,8 +69,8 @@ class Config(RunConfig):
                              f"got {self.growth}")
         if self.mode == "pseudo" and not self.degradation:
             raise ValueError("mode pseudo needs --degradation: a trained stage-1 run folder or checkpoint")
-        if min(self.fade_in, self.r1_every, self.n_train) < 1 or self.n_test < 0:
-            raise ValueError("fade_in, r1_every and n_train must be >= 1, n_test >= 0")
+        if min(self.fade_in, self.r1_every, self.n_train) < 1 or min(self.n_test, self.adv_start) < 0:
+            raise ValueError("fade_in, r1_every and n_train must be >= 1, n_test and adv_start >= 0")
         return self
 
     @property
@@ -169,42 +170,41 @@ def step(state: State, batch: dict, t: int) -> dict:
     """One iteration of Eq. 10: the D step, then the R step against the updated D."""
     cfg, R, D = state.config, state.train["R"], state.train["D"]
     stage, alpha = stage_at(t, cfg)
-    lr, hr = batch["lr"], batch["hr"]
-    real = hr_at_stage(hr, stage, alpha, cfg)
+    lr, real = batch["lr"], hr_at_stage(batch["hr"], stage, alpha, cfg)
     amp = torch.autocast(state.ctx.device.type, dtype=torch.float16, enabled=state.extra["amp"])
     with amp:
         sr = R(lr, stage, alpha)                                  # Fig. 3: ×2^stage, newest level faded in
 
     # ---- D step: hinge (Eq. 7) + λ_r1 · R1 (Eq. 9), R1 lazily every r1_every iterations ----
-    with amp:
-        fake_logits = D(sr.detach(), stage, alpha)
-    losses = {}
-    if cfg.r1 and t % cfg.r1_every == 0:
-        real = real.detach().requires_grad_(True)
-        real_logits = D(real, stage, alpha)                       # fp32: the gradient penalty needs it
-        losses["r1"] = r1_penalty(real_logits, real, r=cfg.r1_gamma) * cfg.r1_every
-    else:
+    losses, adversarial = {}, t >= cfg.adv_start                 # (none during an L_rec-only warm-up)
+    if adversarial:
         with amp:
-            real_logits = D(real, stage, alpha)
-    adv_D = hinge_d_loss(real_logits.float(), fake_logits.float())
-    losses["D"] = sr_discriminator_objective(adv_D, losses.get("r1", torch.zeros(())), cfg.lambda_r1 * cfg.r1)
-    optimise(state, "D", losses["D"], t)
+            fake_logits = D(sr.detach(), stage, alpha)
+        if cfg.r1 and t % cfg.r1_every == 0:
+            real = real.detach().requires_grad_(True)
+            real_logits = D(real, stage, alpha)                   # fp32: the gradient penalty needs it
+            losses["r1"] = r1_penalty(real_logits, real, r=cfg.r1_gamma) * cfg.r1_every
+        else:
+            with amp:
+                real_logits = D(real, stage, alpha)
+        adv_D = hinge_d_loss(real_logits.float(), fake_logits.float())
+        losses["D"] = sr_discriminator_objective(adv_D, losses.get("r1", torch.zeros(())), cfg.lambda_r1 * cfg.r1)
+        optimise(state, "D", losses["D"], t)
 
     # ---- R step: −E[D(sr)] + λ_rec L_rec (Eq. 10; L_rec is Eq. 8, or Eq. 11 unpaired) ----
-    D_plain = state.modules["D"].requires_grad_(False)            # gradients flow to sr only
-    with amp:
-        adv_R = hinge_g_loss(D_plain(sr, stage, alpha)).float()
-    D_plain.requires_grad_(True)
-    if cfg.mode == "unpaired":
-        rec = cycle_reconstruction_loss(sr.float(), lr)
-    else:
-        rec = reconstruction_loss(sr.float(), real.detach())
+    adv_R = torch.zeros((), device=sr.device)
+    if adversarial:
+        D_plain = state.modules["D"].requires_grad_(False)        # gradients flow to sr only
+        with amp:
+            adv_R = hinge_g_loss(D_plain(sr, stage, alpha)).float()
+        D_plain.requires_grad_(True)
+    rec = (cycle_reconstruction_loss(sr.float(), lr) if cfg.mode == "unpaired"
+           else reconstruction_loss(sr.float(), real.detach()))
     losses["R"] = sr_generator_objective(adv_R, rec, cfg.lambda_rec)
     optimise(state, "R", losses["R"], t)
-    if "R_ema" in state.modules:                                  # Assumed: EMA with a warm-up
-        decay = min(cfg.ema_decay, (1 + t) / (10 + t))
+    if "R_ema" in state.modules:                                  # Assumed: EMA, its decay warmed up
         torch._foreach_lerp_(list(state.modules["R_ema"].parameters()), list(state.modules["R"].parameters()),
-                             1.0 - decay)
+                             1.0 - min(cfg.ema_decay, (1 + t) / (10 + t)))
     return {**losses, "rec": rec, "adv_R": adv_R, "stage": stage, "alpha": alpha}
 
 
