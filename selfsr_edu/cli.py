@@ -20,6 +20,7 @@ import pickle
 import sys
 from pathlib import Path
 
+from selfsr_edu import experiments
 from selfsr_edu.data import cli as data_cli
 from selfsr_edu.train import stage1, stage2
 
@@ -121,7 +122,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", type=int, help="levels to run (default: all)")
     p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
     p.set_defaults(func=_upscale)
+    p = sub.add_parser("ablate", parents=[common], help="run an ablation table (Table III or IV) over seeds",
+                       description="Rows × seeds × a budget; finished seeds are skipped, interrupted runs resumed; "
+                                   "writes table.md, table.json and table.png under OUT/EXPERIMENT.")
+    p.add_argument("experiment", choices=sorted(experiments.EXPERIMENTS), help="which table")
+    p.add_argument("--budget", default="quick", choices=sorted(experiments.BUDGETS),
+                   help="quick (minutes on a CPU), course (hours on a CPU) or paper (GPUs)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
+    p.add_argument("--out", default="runs/ablate", help="folder of the grid's runs (default runs/ablate)")
+    p.add_argument("--rows", help="comma-separated row names to run (default: all)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.set_defaults(func=_ablate)
     return parser
+
+
+def _ablate(args) -> int:
+    rows = [r.strip() for r in args.rows.split(",")] if args.rows else None
+    results = experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress)
+    tab = experiments.table(args.experiment, results, args.budget)
+    path = experiments.write_table(tab, Path(args.out) / args.experiment)
+    print(experiments.markdown(tab))
+    print(f"written: {path} (and table.json, table.png)")
+    return 0
 
 
 def _train(args, stage) -> int:

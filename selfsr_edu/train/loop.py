@@ -78,7 +78,7 @@ class RunConfig:
     progress: bool = True
 
     def check_choices(self, **allowed) -> None:
-        """``ValueError`` naming the field unless each ``field=(choices)`` holds one of its choices."""
+        """``ValueError`` naming the field unless each ``field=choices`` holds one of them."""
         for name, choices in allowed.items():
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}, got {getattr(self, name)!r}")
@@ -87,10 +87,8 @@ class RunConfig:
         for name in ("iterations", "batch", "ckpt_every", "log_every", "keep"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.sample_every < 0:
-            raise ValueError(f"sample_every must be >= 0, got {self.sample_every}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if self.sample_every < 0 or not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"sample_every must be >= 0 and lr a positive number, got {self.sample_every}, {self.lr}")
         if not 0.0 <= self.lr_decay_start <= 1.0:
             raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
         if self.device is not None and (str(self.device).split(":")[0] not in ("cpu", "cuda") or
@@ -256,10 +254,9 @@ def fit(stage, config, resume: bool = False, overwrite: bool = False, stop_after
             if start >= cfg.iterations:
                 raise ValueError(f"run {run_dir} already finished its {cfg.iterations} iterations; pass "
                                  f"--iterations N (more than {cfg.iterations}) with --resume to extend it")
-            old = read_run_record(run_dir)
-            record = {**old, "config": asdict(cfg)}
-            if changes:
-                record["changes"] = old.get("changes", []) + [{"at_iteration": start, **changes}]
+            old = read_run_record(run_dir)                 # each resume is recorded, with what it changed
+            record = {**old, "config": asdict(cfg), "changes": old.get("changes", []) + [{"at_iteration": start,
+                                                                                          **changes}]}
             write_run_record(run_dir, record)
         distributed.barrier(ctx)
         return _train(stage, state, data, run_dir, start, history, end)

@@ -1,0 +1,62 @@
+"""Ablation grids: aggregation by hand; a grid killed halfway skips what finished and resumes the rest."""
+import json
+import math
+
+import pytest
+
+from selfsr_edu import experiments
+from selfsr_edu.train.checkpoint import read_run_record
+
+
+def test_table_aggregates_seeds_and_paired_differences_by_hand():
+    rows = experiments.EXPERIMENTS["table4"]
+    full, vanilla = rows[-1].name, rows[0].name
+    results = [{"row": full, "seed": s, "PSNR": p, "SSIM": 0.7} for s, p in enumerate((24.0, 25.0, 26.0))]
+    results += [{"row": vanilla, "seed": s, "PSNR": p, "SSIM": 0.6} for s, p in enumerate((23.0, 23.5, 25.5))]
+    tab = experiments.table("table4", results)
+    v = next(r for r in tab["rows"] if r["row"] == vanilla)
+    assert v["PSNR"][0] == pytest.approx(24.0) and v["PSNR"][1] == pytest.approx(math.sqrt(1.75))
+    diffs = [-1.0, -1.5, -0.5]                                     # paired by seed
+    sd = math.sqrt(sum((d + 1.0) ** 2 for d in diffs) / 2)
+    assert v["Δ PSNR"] == pytest.approx((-1.0, -1.0 - 4.303 * sd / math.sqrt(3), -1.0 + 4.303 * sd / math.sqrt(3)))
+    assert v["paper"]["PSNR"] == 25.57 and [r["row"] for r in tab["rows"]] == [vanilla, full]
+    md = experiments.markdown(tab)
+    assert "24 ± 1.3" in md and "paper PSNR" in md and "95 % t interval" in md
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ValueError, match="experiment"):
+        experiments.run_grid("table9")
+    with pytest.raises(ValueError, match="rows"):
+        experiments.run_grid("table4", rows=["nope"], progress=False)
+
+
+def test_grid_killed_halfway_skips_finished_runs_and_resumes_the_interrupted_one(tmp_path, monkeypatch, capsys):
+    from selfsr_edu.cli import main
+    from selfsr_edu.train import stage2
+
+    real_step = stage2.step
+
+    def ctrl_c_in_second_run(state, batch, t):            # Ctrl-C at iteration 45 of the full model's row
+        if state.config.progressive and t == 44:
+            raise KeyboardInterrupt
+        return real_step(state, batch, t)
+
+    args = ["ablate", "table4", "--budget", "quick", "--seeds", "1", "--rows", "scb-prog-r1,scb-r1", "--out",
+            str(tmp_path), "--no-progress"]
+    monkeypatch.setattr(stage2, "step", ctrl_c_in_second_run)
+    assert main(args) == 130
+    assert "abandoned" in capsys.readouterr().err
+    first = tmp_path / "table4" / "scb-r1" / "seed0" / "result.json"          # rows run in table order
+    second = tmp_path / "table4" / "scb-prog-r1" / "seed0"
+    finished = first.stat().st_mtime_ns
+    assert not (second / "result.json").exists()
+    monkeypatch.setattr(stage2, "step", real_step)
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert first.stat().st_mtime_ns == finished                  # the finished seed was not rerun
+    assert read_run_record(second / "sr")["changes"] == [{"at_iteration": 30}]   # resumed from its checkpoint
+    assert "| SCB + R1 | 1 |" in out and "paper PSNR" in out
+    tab = json.loads((tmp_path / "table4" / "table.json").read_text())
+    assert [r["row"] for r in tab["rows"]] == ["SCB + R1", "SCB + Prog. + R1"]
+    assert (tmp_path / "table4" / "table.png").exists()
