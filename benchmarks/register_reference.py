@@ -29,6 +29,8 @@ def main() -> int:
     p.add_argument("--wall-time", type=float, required=True, help="training wall time in seconds")
     p.add_argument("--n", type=int, default=100, help="held-out faces to score an R on (default 100)")
     p.add_argument("--replace", action="store_true", help="replace an existing entry of that name")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; the "
+                                                        "recorded scores are those of the stored file)")
     args = p.parse_args()
 
     run, ckpt = resolve_checkpoint(args.run)
@@ -40,11 +42,17 @@ def main() -> int:
         raise SystemExit(f"error: {args.name} is already registered; pass --replace to retrain it")
     reference.WEIGHTS.mkdir(exist_ok=True)
     target = reference.WEIGHTS / f"{args.name}.safetensors"
-    shutil.copyfile(ckpt / f"{weights}.safetensors", target)
+    if args.half:
+        from safetensors.torch import load_file, save_file
+
+        save_file({k: v.half() for k, v in load_file(str(ckpt / f"{weights}.safetensors")).items()}, str(target))
+    else:
+        shutil.copyfile(ckpt / f"{weights}.safetensors", target)
     reg[args.name] = {"kind": kind, "file": target.name, "sha256": reference.sha256(target),
                       "config": record["config"], "weights": weights, "iterations": int(ckpt.name.split("_")[1]),
                       "command": args.command, "hardware": args.hardware, "wall_time_s": round(args.wall_time),
-                      "trained": datetime.date.today().isoformat(), "scores": {}}
+                      "trained": datetime.date.today().isoformat(), "stored_as": "float16" if args.half else
+                      "float32", "scores": {}}
     reference.REGISTRY_FILE.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n")
     scores = reference.score(args.name, args.n)
     reg[args.name]["scores"] = scores
