@@ -41,8 +41,8 @@ def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, 
     from selfsr_edu.train.checkpoint import latest_checkpoint, load_weights
 
     schedule = overrides.pop("schedule", "course")
-    cfg = stage2.schedule(schedule, out=str(out / name), n_test=0, progress=False, **overrides)
-    data = stage2.load_data(stage2.schedule(schedule, **{**overrides, "n_test": n_test}))
+    cfg = stage2.schedule(schedule, out=str(out / name), n_test=n_test, progress=False, **overrides)
+    data = stage2.load_data(cfg)
     test = data["test"]
     lr, hr = test["lr"].float().div(255), test["hr"].float().div(255)
     train_s, done = 0.0, 0
