@@ -34,7 +34,8 @@ def _value(text: str):
     return text
 
 
-def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, results: Path) -> None:
+def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, results: Path,
+        label: str | None = None) -> None:
     from selfsr_edu.evaluate import fidelity
     from selfsr_edu.models import SelfConditionedSR
     from selfsr_edu.train import loop, stage2
@@ -53,7 +54,7 @@ def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, 
         loop.fit(stage2, cfg, resume=done > 0, stop_after=k, data=data)
         train_s += time.perf_counter() - t0
         done = k
-        row = {"name": name, "iteration": k, "train_s": round(train_s, 1), "stage": stage2.stage_at(k - 1, cfg)[0],
+        row = {"name": label or name, "iteration": k, "train_s": round(train_s, 1), "stage": stage2.stage_at(k - 1, cfg)[0],
                "config": {key: v for key, v in vars(cfg).items() if key not in ("out", "progress")}}
         for weights in ("R_ema", "R"):
             path = latest_checkpoint(out / name) / f"{weights}.safetensors"
@@ -67,7 +68,7 @@ def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, 
         results.parent.mkdir(parents=True, exist_ok=True)
         with results.open("a") as f:
             f.write(json.dumps(row) + "\n")
-        print(f"{name} it {k}: {row['train_s']:.0f} s, PSNR EMA {row.get('psnr_ema', float('nan')):.2f} / raw "
+        print(f"{label or name} it {k}: {row['train_s']:.0f} s, PSNR EMA {row.get('psnr_ema', float('nan')):.2f} / raw "
               f"{row['psnr_raw']:.2f} dB (bicubic {row['psnr_bicubic']:.2f})", flush=True)
 
 
@@ -106,6 +107,7 @@ def plot(results: Path, names: list[str], path: Path) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--name", help="setting name (run folder and result label)")
+    p.add_argument("--label", help="result label, when it differs from --name")
     p.add_argument("--set", nargs="*", default=[], help="Config overrides key=value (schedule=course by default)")
     p.add_argument("--eval-at", default="", help="comma-separated iterations to evaluate at")
     p.add_argument("--eval-every", type=int, help="evaluate every N iterations")
@@ -114,7 +116,7 @@ def main() -> int:
     p.add_argument("--out", default="runs/study", help="folder of the run folders")
     p.add_argument("--results", default="runs/study/results.jsonl")
     p.add_argument("--plot", help="write the learning-curve figure to this PNG instead of training")
-    p.add_argument("--names", default="scb,concat", help="--plot: settings to draw")
+    p.add_argument("--names", default="course-scb,course-concat", help="--plot: settings to draw")
     args = p.parse_args()
     if args.plot:
         plot(Path(args.results), args.names.split(","), Path(args.plot))
@@ -129,7 +131,7 @@ def main() -> int:
     eval_at = [int(v) for v in args.eval_at.split(",") if v]
     if args.eval_every:
         eval_at += list(range(args.eval_every, total + 1, args.eval_every))
-    run(args.name, overrides, eval_at, Path(args.out), args.n_test, Path(args.results))
+    run(args.name, overrides, eval_at, Path(args.out), args.n_test, Path(args.results), args.label)
     return 0
 
 
