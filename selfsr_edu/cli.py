@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     _training_flags(p, stage2)
     p.add_argument("--mode", choices=stage2.MODES, help="paired (DIC ×8), unpaired (Eq. 11) or pseudo (stage-1 G)")
     p.add_argument("--block", choices=["scb", "concat", "spade"], help="scb (Eq. 6, default), concat (Table IV)")
-    p.add_argument("--degradation", help="--mode pseudo: a stage-1 run folder or checkpoint")
+    p.add_argument("--degradation", help="--mode pseudo: a stage-1 run folder or checkpoint, or a reference G "
+                                         "(ff-idt, cyc)")
     p.add_argument("--growth", type=lambda s: tuple(int(v) for v in s.split(",") if v.strip()),
                    help="comma-separated iterations at which R grows a level, e.g. 20000,80000")
     p.add_argument("--fade-in", type=int, dest="fade_in", help="iterations over which a new level fades in")

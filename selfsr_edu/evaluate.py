@@ -32,10 +32,14 @@ class DegradationGenerator(nn.Module):
 
 
 def load_generator(run_or_ckpt: str | Path) -> DegradationGenerator:
-    """The trained degradation of a stage-1 run (``train-degradation``), in eval mode:
-    ``load_generator(path)(clean_lr) -> degraded_lr``; ``.net`` is the raw FF/CycleGAN generator."""
+    """The trained degradation of a stage-1 run (``train-degradation``) or a shipped reference G (``"ff-idt"``,
+    ``"cyc"``), in eval mode: ``load_generator(path)(clean_lr) -> degraded_lr``; ``.net`` is the raw generator."""
+    from selfsr_edu import reference
     from selfsr_edu.models.cyclegan import CycleGAN
     from selfsr_edu.models.degradation import FlowFieldDegradation
+
+    if not Path(run_or_ckpt).exists() and reference.registry().get(str(run_or_ckpt), {}).get("kind") == "degradation":
+        return reference.load(str(run_or_ckpt))
 
     run_dir, ckpt = resolve_checkpoint(run_or_ckpt)
     record = read_run_record(run_dir)

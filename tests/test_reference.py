@@ -30,6 +30,16 @@ def test_shipped_checkpoint_rescores_to_its_recorded_numbers(name):
     assert e["command"].startswith("python -m selfsr_edu") and e["wall_time_s"] > 0 and e["hardware"]
 
 
+def test_a_reference_G_makes_the_pseudo_pairs_of_stage_2(tmp_path):
+    from selfsr_edu.evaluate import load_generator
+    G = load_generator("ff-idt")
+    clean = torch.rand(2, 3, 16, 16)
+    assert torch.equal(G(clean), reference.load("ff-idt")(clean))
+    cfg = stage2.schedule("quick", out=str(tmp_path / "p"), mode="pseudo", degradation="ff-idt", levels=2,
+                          growth=(1,), iterations=2, batch=2, n_train=4, n_test=2, progress=False)
+    assert loop.fit(stage2, cfg).metrics["n"] == 2
+
+
 def test_the_shipped_registry_has_what_the_course_needs():
     assert {"small-scb", "small-concat", "ff-idt", "cyc"} <= set(SHIPPED)
     for e in SHIPPED.values():
