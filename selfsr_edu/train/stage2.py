@@ -87,8 +87,8 @@ SCHEDULES: dict[str, dict] = {
     "paper": dict(mode="paired", iterations=160_000, growth=(20_000, 80_000), fade_in=5_000),
     "unpaired": dict(mode="unpaired", iterations=280_000, growth=(40_000, 120_000), fade_in=10_000),
     "realworld": dict(mode="pseudo", levels=2, iterations=160_000, growth=(60_000,), fade_in=15_000),
-    "course": dict(model="small", iterations=2000, growth=(300, 550), fade_in=50, batch=8, lr=0.03, lr_decay_start=0.6,
-                   adv_start=1400, n_train=1000, r1_every=4, sample_every=250, ckpt_every=250),  # Assumed: README
+    "course": dict(model="small", iterations=2200, growth=(300, 550), fade_in=50, batch=8, lr=0.03, lr_decay_start=0.6,
+                   adv_start=1900, n_train=1000, r1_every=4, sample_every=250, ckpt_every=250),  # Assumed: README
     "quick": dict(model="tiny", iterations=60, growth=(20, 40), fade_in=10, batch=8, n_train=32, n_test=8,
                   r1_every=4, sample_every=30, ckpt_every=30, log_every=10, ema_decay=0.9, threads=1),
 }
