@@ -271,7 +271,7 @@ def _user_errors() -> tuple:
     from selfsr_edu.train.loop import NonFiniteLossError
 
     return (ValueError, OSError, EOFError, pickle.UnpicklingError, Image.DecompressionBombError, MemoryError,
-            torch.OutOfMemoryError, NonFiniteLossError)
+            torch.OutOfMemoryError, NonFiniteLossError, ImportError)
 
 
 def _message(exc: BaseException) -> str:

@@ -137,8 +137,15 @@ def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weigh
     if hr_folder:
         from selfsr_edu.data import FaceFolder
 
-        ds = FaceFolder(hr_folder, size=cfg.hr_size)
-        hr = torch.stack([ds[i] for i in range(min(n, len(ds)))])
+        ds = FaceFolder(hr_folder, size=None)
+        hr = [ds[i] for i in range(min(n, len(ds)))]
+        wrong = [f"{ds.files[i].name} ({x.shape[-1]}×{x.shape[-2]})" for i, x in enumerate(hr)
+                 if x.shape[-2:] != (cfg.hr_size, cfg.hr_size)]
+        if wrong:
+            raise ValueError(f"--hr-folder {hr_folder}: {len(wrong)} HR images are not {cfg.hr_size}×{cfg.hr_size}, "
+                             f"e.g. {', '.join(wrong[:3])}; ground truth is never rescaled. Prepare the faces first "
+                             "(data_scripts/prepare_dic.py crops and resizes the DIC way)")
+        hr = torch.stack(hr)
         lr = quantise8(bicubic_pil(hr, cfg.lr_size))
         source = f"{hr.shape[0]} faces from {hr_folder}"
     else:

@@ -97,3 +97,12 @@ def test_incompatible_weights_give_a_clear_error(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(ValueError, match="junk.safetensors"):
         load_weights(_net(4), tmp_path / "junk.safetensors")
+
+
+def test_nan_weights_are_refused_with_the_file_named(tmp_path):
+    net = _net()
+    with torch.no_grad():
+        net[0].weight[0, 0, 0, 0] = float("nan")
+    save_weights(net, tmp_path / "bad.safetensors")
+    with pytest.raises(ValueError, match=r"bad\.safetensors holds NaN/inf weights.*0\.weight"):
+        load_weights(_net(), tmp_path / "bad.safetensors")

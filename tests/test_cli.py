@@ -76,6 +76,16 @@ def test_evaluate_prints_table_with_bicubic_row(run, capsys):
     assert abs(float(line.split()[1]) - expected) < 1e-3
 
 
+def test_evaluate_on_a_folder_refuses_wrong_sized_ground_truth(run, tmp_path, capsys):
+    for i in range(3):
+        save_image(torch.rand(3, 128, 128), tmp_path / "hr" / f"{i}.png")
+    assert main(["evaluate", str(run), "--hr-folder", str(tmp_path / "hr"), "--n", "3"]) == 0
+    assert "3 faces from" in capsys.readouterr().out
+    save_image(torch.rand(3, 5, 5), tmp_path / "hr" / "tiny.png")
+    assert main(["evaluate", str(run), "--hr-folder", str(tmp_path / "hr"), "--n", "4"]) == 2
+    one_error_line(capsys, "tiny.png (5×5)", "never rescaled")
+
+
 def test_upscale_writes_png_and_refuses_to_overwrite(run, tmp_path, capsys):
     save_image(torch.rand(3, 16, 16), tmp_path / "face.png")
     out_dir = tmp_path / "up"
@@ -121,6 +131,7 @@ def test_damaged_files_are_named(run, tmp_path, capsys):
     (pickle.UnpicklingError("invalid load key"), ["damaged"], 2),
     (EOFError("Ran out of input"), ["damaged"], 2),
     (json.JSONDecodeError("Expecting value", "", 0), ["Expecting value"], 2),
+    (ImportError("FID needs the pytorch-fid package (pip install pytorch-fid)"), ["pip install pytorch-fid"], 2),
 ])
 def test_environment_failures_are_one_line(monkeypatch, capsys, exc, words, code):
     from PIL import Image
@@ -159,6 +170,22 @@ def test_time_estimate_is_close_to_a_measured_iteration(tmp_path):
 def test_lpips_without_weights_fails_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match="cannot download"):
         LPIPSMetric(tmp_path / "alexnet-owt-7be5be79.pth")
+    # an AlexNet-shaped file that is not torchvision's published weights is refused, not scored
+    import torchvision
+    fake = tmp_path / "alexnet-owt-7be5be79.pth"
+    torch.save(torchvision.models.alexnet().state_dict(), fake)
+    with pytest.raises(ValueError, match="not the published"):
+        LPIPSMetric(fake)
+
+
+def test_fid_without_its_package_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+    if importlib.util.find_spec("pytorch_fid") is not None:
+        pytest.skip("pytorch-fid is installed here")
+    from selfsr_edu.metrics import perceptual
+    monkeypatch.setattr(perceptual, "find_weights", lambda *a: tmp_path / "w.pth")
+    with pytest.raises(ImportError, match="pip install pytorch-fid"):
+        perceptual.inception_features(torch.rand(1, 3, 8, 8))
 
 
 def test_frechet_distance_against_closed_forms():

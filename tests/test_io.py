@@ -103,3 +103,50 @@ def test_face_folder_empty_or_missing(tmp_path):
         FaceFolder(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         FaceFolder(tmp_path / "missing")
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+    arr = (torch.rand(3, 20, 30) * 255).round().byte().permute(1, 2, 0).numpy()
+    img = Image.fromarray(arr)
+    exif = img.getexif()
+    exif[0x0112] = 6                                   # "rotate 90° clockwise to display"
+    img.save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    loaded = load_image(tmp_path / "portrait.jpg")
+    assert loaded.shape == (3, 30, 20)                  # upright: width and height swapped
+    plain = load_image(_save_plain(tmp_path, img))
+    assert (loaded - torch.rot90(plain, -1, dims=(1, 2))).abs().mean() < 0.02
+
+
+def _save_plain(tmp_path, img):
+    img.save(tmp_path / "plain.jpg", quality=95)
+    return tmp_path / "plain.jpg"
+
+
+def test_truncated_jpeg_and_decompression_bomb_are_named(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from selfsr_edu.cli import main
+    from selfsr_edu.data.io import ImageReadError
+    Image.fromarray((torch.rand(64, 64, 3) * 255).byte().numpy()).save(tmp_path / "ok.jpg")
+    data = (tmp_path / "ok.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="cut.jpg.*truncated"):
+        load_image(tmp_path / "cut.jpg")
+    assert main(["check-images", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "cut.jpg" in err and "ok.jpg" not in err.replace("cut.jpg", "")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)   # 64×64 > 2 × 1000: a "bomb" here
+    with pytest.raises(ImageReadError, match="ok.jpg is too large"):
+        load_image(tmp_path / "ok.jpg")
+
+
+def test_16_bit_rgb_png_keeps_its_precision(tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="16-bit RGB PNGs are read exactly with OpenCV (faces extra)")
+    import numpy as np
+    rgb = np.random.default_rng(0).integers(0, 65536, (12, 10, 3), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), rgb[..., ::-1])
+    loaded = load_image(tmp_path / "deep.png")
+    assert loaded.dtype == torch.float32 and loaded.shape == (3, 12, 10)
+    expected = torch.from_numpy(rgb.astype(np.float64) / 65535).permute(2, 0, 1).float()
+    assert torch.equal(loaded, expected)                # all 16 bits survive, not 8

@@ -48,13 +48,14 @@ class FaceFolder(Dataset):
         self._validated = False
 
     def validate(self) -> None:
-        """Open every file; raise one :class:`ValueError` listing all unreadable ones."""
+        """Decode every file in full (a truncated JPEG fails here); raise one :class:`ValueError`
+        listing all unreadable ones."""
         bad = []
         for path in self.files:
             try:
                 with Image.open(path) as img:
-                    img.verify()
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+                    img.load()
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
                 bad.append(f"  {path}: {type(exc).__name__}: {exc}")
         if bad:
             raise ValueError(f"{len(bad)} of {len(self.files)} files under {self.root} are not readable images:\n"

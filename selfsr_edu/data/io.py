@@ -16,13 +16,14 @@ saying which it was.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -57,20 +58,52 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
 
 
 def load_image(path: str | os.PathLike) -> torch.Tensor:
-    """Read an image file as a 3×H×W float tensor in [0, 1], RGB."""
+    """Read an image file as a 3×H×W float tensor in [0, 1], RGB, upright (EXIF orientation applied).
+
+    16-bit RGB(A) PNGs, which Pillow can only read at 8 bits per channel, are read exactly with
+    OpenCV when it is installed (the ``faces`` extra); without it a warning says so.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"image {path} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, expected an image file")
+    if _is_png_rgb16(path):
+        exact = _read_png_rgb16(path)
+        if exact is not None:
+            return exact
     try:
         with Image.open(path) as img:
             img.load()
-            return pil_to_tensor(img)
+            return pil_to_tensor(ImageOps.exif_transpose(img))
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{path} is too large to be a face image ({exc}); downscale or crop it first") from None
     except UnidentifiedImageError as exc:
         raise ImageReadError(f"{path} is not an image Pillow can read (wrong format or not an image)") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path} is corrupt or truncated: {exc}") from exc
+
+
+def _is_png_rgb16(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 and head[24] == 16 and head[25] in (2, 6)
+
+
+def _read_png_rgb16(path: Path) -> torch.Tensor | None:
+    """A 16-bit RGB(A) PNG read exactly with OpenCV (alpha composited on white), or ``None`` without it."""
+    try:
+        import cv2
+    except ImportError:
+        warnings.warn(f"{path} has 16 bits per channel; Pillow reads it at 8 bits. Install the faces extra "
+                      "(OpenCV) to read it exactly", stacklevel=3)
+        return None
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageReadError(f"{path} is corrupt or truncated (OpenCV could not decode it)")
+    arr = arr.astype(np.float64) / 65535.0
+    rgb = arr[..., 2::-1] if arr.shape[-1] == 3 else arr[..., [2, 1, 0]] * arr[..., 3:4] + (1.0 - arr[..., 3:4])
+    return torch.from_numpy(np.ascontiguousarray(np.clip(rgb, 0, 1), dtype=np.float32)).permute(2, 0, 1).contiguous()
 
 
 def to_uint8(x):

@@ -42,7 +42,24 @@ def find_weights(path: str | os.PathLike | None, default_name: str, what: str) -
             f"{what} weights not found at {candidate}. This machine cannot download them: copy "
             f"{default_name} from a machine with network access (torchvision/pytorch-fid download it into "
             f"~/.cache/torch/hub/checkpoints/) and pass its path. No score is computed with random weights.")
+    _check_published(candidate, default_name, what)
     return candidate
+
+
+def _check_published(path: Path, published_name: str, what: str) -> None:
+    """The file must be the published one: torchvision and pytorch-fid name their weight files after the
+    first 8 hex digits of the file's sha256 (``...-7be5be79.pth``), so anything else is refused."""
+    import hashlib
+
+    expected = published_name.rsplit("-", 1)[-1].split(".")[0]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    if not h.hexdigest().startswith(expected):
+        raise ValueError(f"{path} is not the published {what} weights ({published_name}: sha256 {expected}…, this "
+                         f"file {h.hexdigest()[:8]}…); another network's or a random backbone's number would not "
+                         "be LPIPS/FID")
 
 
 class LPIPSMetric:

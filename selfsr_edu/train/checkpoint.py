@@ -133,6 +133,9 @@ def load_weights(module: torch.nn.Module, path: str | os.PathLike, strict: bool 
         tensors = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types
         raise ValueError(f"{path} is not a readable safetensors file: {exc}") from exc
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"{path} holds NaN/inf weights (e.g. {bad[:3]}): it is damaged or from a diverged run")
     own = module.state_dict()
     shapes = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(own[k].shape)}"
               for k in sorted(set(own) & set(tensors)) if tensors[k].shape != own[k].shape]
@@ -192,10 +195,8 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     """The newest complete checkpoint folder of a run, or ``None``."""
     root = Path(run_dir) / "checkpoints"
     pointer = root / "latest"
-    if pointer.exists():
-        path = root / pointer.read_text().strip()
-        if (path / "state.pt").exists():
-            return path
+    if pointer.exists() and (root / pointer.read_text().strip() / "state.pt").exists():
+        return root / pointer.read_text().strip()
     done = sorted(p for p in root.glob("step_*") if (p / "state.pt").exists() and not p.name.endswith(".tmp"))
     return done[-1] if done else None
 
@@ -217,8 +218,7 @@ def resolve_checkpoint(path: str | os.PathLike) -> tuple[Path, Path]:
 
 
 def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Module],
-                    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
-                    restore_rng: bool = True) -> dict:
+                    optimizers: Mapping[str, torch.optim.Optimizer] | None = None) -> dict:
     """Restore what :func:`save_checkpoint` wrote into ``modules``/``optimizers`` (``ckpt``: a checkpoint
     folder, or a run folder for its latest); returns ``{"step", "extra"}``."""
     _, ckpt = resolve_checkpoint(ckpt)
@@ -233,8 +233,7 @@ def load_checkpoint(ckpt: str | os.PathLike, modules: Mapping[str, torch.nn.Modu
         if key not in state["optimizers"]:
             raise ValueError(f"checkpoint {ckpt} has no optimiser state named {key!r}")
         opt.load_state_dict(state["optimizers"][key])
-    if restore_rng:
-        set_rng_state(state["rng"])
+    set_rng_state(state["rng"])
     return {"step": state["step"], "extra": state["extra"]}
 
 

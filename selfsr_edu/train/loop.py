@@ -267,7 +267,7 @@ def _restore(state: State, run_dir: Path) -> tuple[int, list]:
     ckpt = latest_checkpoint(run_dir)
     if ckpt is None:
         raise FileNotFoundError(f"cannot resume: {run_dir} has no checkpoint yet; start it again with --overwrite")
-    info = load_checkpoint(ckpt, state.modules, state.optimizers, restore_rng=True)
+    info = load_checkpoint(ckpt, state.modules, state.optimizers)
     start, saved = int(info["step"]), info["extra"].get("scalers", {})
     for k, s in state.scalers.items():
         if k in saved:
