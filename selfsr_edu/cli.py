@@ -254,8 +254,13 @@ def _upscale(args) -> int:
         raise FileExistsError(f"refusing to overwrite existing outputs: {', '.join(existing)}")
     if len({t for _, t in targets}) != len(targets):
         raise ValueError("two inputs would write the same output name; rename one")
-    for src, target in targets:
-        lr = load_image(src)[None]
+    images = [load_image(src)[None] for src, _ in targets]      # every input checked before anything is written
+    for (src, _), lr in zip(targets, images):
+        if max(lr.shape[-2:]) > 4 * cfg.lr_size:
+            raise ValueError(f"{src} is {lr.shape[-1]}×{lr.shape[-2]}: R upscales low-resolution face crops "
+                             f"({cfg.lr_size}×{cfg.lr_size} in training, at most {4 * cfg.lr_size} px a side here), "
+                             "not photos. Crop and align the face first")
+    for (src, target), lr in zip(targets, images):
         with torch.no_grad():
             sr = R(lr, stage).clamp(0, 1)[0]
         save_image(sr, target)

@@ -101,6 +101,10 @@ def test_upscale_writes_png_and_refuses_to_overwrite(run, tmp_path, capsys):
     one_error_line(capsys, "missing.png")
     assert main(["upscale", str(run), str(tmp_path), "--out-dir", str(out_dir)]) == 2
     one_error_line(capsys, "not a file")
+    save_image(torch.rand(3, 300, 200), tmp_path / "photo.png")
+    assert main(["upscale", str(run), str(tmp_path / "photo.png"), "--out-dir", str(tmp_path / "big")]) == 2
+    one_error_line(capsys, "photo.png is 200×300", "Crop and align the face first")
+    assert not (tmp_path / "big").exists()
 
 
 def test_damaged_files_are_named(run, tmp_path, capsys):
