@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", type=int, help="levels to run (default: all)")
     p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
     p.set_defaults(func=_upscale)
+    p = sub.add_parser("pretrained", parents=[common], help="list the reference checkpoints shipped with the package",
+                       description="Each entry: what it is, how it was trained (command, iterations, hardware, wall "
+                                   "time) and its held-out scores; use one with --pretrained NAME or "
+                                   "selfsr_edu.pretrained(NAME).")
+    p.set_defaults(func=_pretrained)
+
     p = sub.add_parser("ablate", parents=[common], help="run an ablation table (Table III or IV) over seeds",
                        description="Rows × seeds × a budget; finished seeds are skipped, interrupted runs resumed; "
                                    "writes table.md, table.json and table.png under OUT/EXPERIMENT.")
@@ -135,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=_ablate)
     return parser
+
+
+def _pretrained(args) -> int:
+    from selfsr_edu import reference
+
+    for name, e in sorted(reference.registry().items()):
+        sc = e["scores"]
+        if e["kind"] == "sr":
+            what = (f"R ×{1 << e['config']['levels']} ({e['config']['model']}, {e['config']['block']}); "
+                    f"{sc['n']} held-out faces: {sc['psnr']:.2f} dB / {sc['ssim']:.4f}, bicubic "
+                    f"{sc['psnr_bicubic']:.2f} dB / {sc['ssim_bicubic']:.4f}")
+        else:
+            what = (f"stage-1 G ({e['config']['method']}, {e['config']['model']}); held-out SWD to real wild LR "
+                    f"{sc['swd']:.4f}, colour shift ΔE {sc['colour_shift']:.2f}")
+        print(f"{name}: {what}\n    {e['iterations']:,} iterations, {e['wall_time_s'] / 60:.0f} min on "
+              f"{e['hardware']}\n    {e['command']}")
+    return 0
 
 
 def _ablate(args) -> int:

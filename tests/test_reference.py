@@ -79,6 +79,13 @@ def test_tampered_or_missing_files_are_refused(private_registry):
         selfsr_edu.pretrained("nope")
 
 
+def test_the_pretrained_verb_lists_every_entry(capsys):
+    assert main(["pretrained"]) == 0
+    out = capsys.readouterr().out
+    for name, e in SHIPPED.items():
+        assert f"{name}: " in out and e["command"] in out
+
+
 def test_upscale_faces_and_the_cli_use_the_reference_R(private_registry, tmp_path, capsys):
     lr = torch.rand(2, 3, 16, 16)
     R = selfsr_edu.pretrained("tiny-test")
