@@ -29,6 +29,7 @@ def main() -> int:
     p.add_argument("--wall-time", type=float, required=True, help="training wall time in seconds")
     p.add_argument("--n", type=int, default=100, help="held-out faces to score an R on (default 100)")
     p.add_argument("--replace", action="store_true", help="replace an existing entry of that name")
+    p.add_argument("--notes", default="", help="anything else a reader needs to reproduce it")
     p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; the "
                                                         "recorded scores are those of the stored file)")
     args = p.parse_args()
@@ -52,7 +53,7 @@ def main() -> int:
                       "config": record["config"], "weights": weights, "iterations": int(ckpt.name.split("_")[1]),
                       "command": args.command, "hardware": args.hardware, "wall_time_s": round(args.wall_time),
                       "trained": datetime.date.today().isoformat(), "stored_as": "float16" if args.half else
-                      "float32", "scores": {}}
+                      "float32", "notes": args.notes, "scores": {}}
     reference.REGISTRY_FILE.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n")
     scores = reference.score(args.name, args.n)
     reg[args.name]["scores"] = scores
