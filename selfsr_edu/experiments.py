@@ -225,8 +225,9 @@ def markdown(tab: dict) -> str:
     for r in tab["rows"]:
         cells = [r["row"], str(r["seeds"])]
         cells += [f"{r[m][0]:.4g} ± {r[m][1]:.2g}" if m in r else "—" for m in tab["metrics"]]
-        cells += [(f"{r[f'Δ {m}'][0]:+.3g} [{r[f'Δ {m}'][1]:+.3g}, {r[f'Δ {m}'][2]:+.3g}]"
-                   if f"Δ {m}" in r else "—") for m in tab["metrics"][:2]]
+        cells += [("—" if f"Δ {m}" not in r else f"{r[f'Δ {m}'][0]:+.3g} (one seed: no interval)"
+                   if math.isnan(r[f"Δ {m}"][1]) else
+                   f"{r[f'Δ {m}'][0]:+.3g} [{r[f'Δ {m}'][1]:+.3g}, {r[f'Δ {m}'][2]:+.3g}]") for m in tab["metrics"][:2]]
         cells += [f"{r['paper'][c]:g}" if c in r["paper"] else "—" for c in paper_cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\n{tab['protocol']}\n"
