@@ -36,8 +36,7 @@ def _value(text: str):
 
 def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, results: Path,
         label: str | None = None) -> None:
-    from selfsr_edu.evaluate import fidelity
-    from selfsr_edu.models import SelfConditionedSR
+    from selfsr_edu.evaluate import fidelity, sr_network
     from selfsr_edu.train import loop, stage2
     from selfsr_edu.train.checkpoint import latest_checkpoint, load_weights
 
@@ -60,8 +59,7 @@ def run(name: str, overrides: dict, eval_at: list[int], out: Path, n_test: int, 
             path = latest_checkpoint(out / name) / f"{weights}.safetensors"
             if not path.exists():
                 continue
-            R = SelfConditionedSR.from_preset(cfg.model, levels=cfg.levels, block=cfg.block, residual=cfg.residual)
-            m = fidelity(load_weights(R, path).eval(), lr, hr, crop_border=8)
+            m = fidelity(load_weights(sr_network(cfg), path).eval(), lr, hr, crop_border=8)
             tag = "ema" if weights == "R_ema" else "raw"
             row.update({f"psnr_{tag}": m["psnr"], f"ssim_{tag}": m["ssim"], "psnr_bicubic": m["psnr_bicubic"],
                         "ssim_bicubic": m["ssim_bicubic"], "n": m["n"]})

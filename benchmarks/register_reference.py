@@ -17,6 +17,7 @@ import json
 import shutil
 
 from selfsr_edu import reference
+from selfsr_edu.data.io import sha256
 from selfsr_edu.train.checkpoint import read_run_record, resolve_checkpoint
 
 
@@ -49,7 +50,7 @@ def main() -> int:
         save_file({k: v.half() for k, v in load_file(str(ckpt / f"{weights}.safetensors")).items()}, str(target))
     else:
         shutil.copyfile(ckpt / f"{weights}.safetensors", target)
-    reg[args.name] = {"kind": kind, "file": target.name, "sha256": reference.sha256(target),
+    reg[args.name] = {"kind": kind, "file": target.name, "sha256": sha256(target),
                       "config": record["config"], "weights": weights, "iterations": int(ckpt.name.split("_")[1]),
                       "command": args.command, "hardware": args.hardware, "wall_time_s": round(args.wall_time),
                       "trained": datetime.date.today().isoformat(), "stored_as": "float16" if args.half else

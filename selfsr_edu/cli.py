@@ -171,6 +171,8 @@ def _ablate(args) -> int:
 
 
 def _train(args, stage) -> int:
+    import torch
+
     from selfsr_edu.train.loop import fit, resume_config
 
     given = {k: v for k, v in vars(args).items() if v is not None and k not in _OPTION_FLAGS}
@@ -178,7 +180,7 @@ def _train(args, stage) -> int:
         cfg = resume_config(stage, args.out, **given)
     else:
         cfg = stage.schedule(given.pop("schedule", "quick"), out=args.out, **given)
-        device = cfg.device or ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+        device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if device == "cpu" and (cfg.model == "paper" or cfg.iterations >= 20_000) and not args.yes:
             print("timing one iteration of this paper-scale schedule on the CPU ...", flush=True)
             sec = estimate_seconds_per_iteration(stage, cfg)

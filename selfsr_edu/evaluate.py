@@ -19,6 +19,26 @@ from selfsr_edu.resize import bicubic_pil
 from selfsr_edu.train.checkpoint import load_weights, read_run_record, resolve_checkpoint
 
 
+def crop_border(scale: int) -> int:
+    """The border cropped before PSNR/SSIM: the DIC protocol's 8 px at ×8 (Assumed: ×4 crops 4, ×2 crops 2)."""
+    return 8 if scale >= 8 else scale
+
+
+def sr_network(cfg) -> nn.Module:
+    """An untrained R shaped like a stage-2 config (``model``, ``levels``, ``block``, ``residual``)."""
+    from selfsr_edu.models.sr import SelfConditionedSR
+
+    return SelfConditionedSR.from_preset(cfg.model, levels=cfg.levels, block=cfg.block, residual=cfg.residual)
+
+
+def degradation_network(method: str, model: str) -> nn.Module:
+    """An untrained clean → wild generator: FF's G (``"ff"``) or CycleGAN's clean_to_wild."""
+    from selfsr_edu.models.cyclegan import CycleGAN
+    from selfsr_edu.models.degradation import FlowFieldDegradation
+
+    return FlowFieldDegradation.from_preset(model) if method == "ff" else CycleGAN.from_preset(model).clean_to_wild
+
+
 class DegradationGenerator(nn.Module):
     """Clean LR → degraded LR in [0, 1]: a trained FF's ``G(lr).lr`` or CycleGAN's clean→wild."""
 
@@ -35,8 +55,6 @@ def load_generator(run_or_ckpt: str | Path) -> DegradationGenerator:
     """The trained degradation of a stage-1 run (``train-degradation``) or a shipped reference G (``"ff-idt"``,
     ``"cyc"``), in eval mode: ``load_generator(path)(clean_lr) -> degraded_lr``; ``.net`` is the raw generator."""
     from selfsr_edu import reference
-    from selfsr_edu.models.cyclegan import CycleGAN
-    from selfsr_edu.models.degradation import FlowFieldDegradation
 
     if not Path(run_or_ckpt).exists() and reference.registry().get(str(run_or_ckpt), {}).get("kind") == "degradation":
         return reference.load(str(run_or_ckpt))
@@ -46,15 +64,13 @@ def load_generator(run_or_ckpt: str | Path) -> DegradationGenerator:
     if record["stage"] != "train-degradation" or not (ckpt / "G.safetensors").exists():
         raise ValueError(f"{run_or_ckpt} is not a stage-1 (train-degradation) run: it has no trained G")
     cfg = record["config"]
-    net = FlowFieldDegradation.from_preset(cfg["model"]) if cfg["method"] == "ff" else \
-        CycleGAN.from_preset(cfg["model"]).clean_to_wild
+    net = degradation_network(cfg["method"], cfg["model"])
     load_weights(net, ckpt / "G.safetensors")
     return DegradationGenerator(net, cfg["method"]).eval()
 
 
 def load_sr(run_or_ckpt: str | Path, ema: bool = True):
     """``(R, config)`` of a stage-2 run (``train-sr``) in eval mode; ``ema``: the EMA weights when saved."""
-    from selfsr_edu.models.sr import SelfConditionedSR
     from selfsr_edu.train.stage2 import Config
 
     run_dir, ckpt = resolve_checkpoint(run_or_ckpt)
@@ -62,7 +78,7 @@ def load_sr(run_or_ckpt: str | Path, ema: bool = True):
     if record["stage"] != "train-sr":
         raise ValueError(f"{run_or_ckpt} is not a stage-2 (train-sr) run")
     cfg = Config.from_dict(record["config"])
-    R = SelfConditionedSR.from_preset(cfg.model, levels=cfg.levels, block=cfg.block, residual=cfg.residual)
+    R = sr_network(cfg)
     name = "R_ema" if ema and (ckpt / "R_ema.safetensors").exists() else "R"
     load_weights(R, ckpt / f"{name}.safetensors")
     return R.eval(), cfg
@@ -151,7 +167,7 @@ def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weigh
     else:
         lr, hr = held_out_pairs(cfg, n)
         source = f"{hr.shape[0]} held-out SynthFaces ({'real LR' if cfg.mode == 'pseudo' else 'DIC-protocol LR'})"
-    crop = 8 if cfg.scale >= 8 else cfg.scale
+    crop = crop_border(cfg.scale)
     lp = None
     if lpips_weights:
         from selfsr_edu.metrics.perceptual import LPIPSMetric
@@ -176,5 +192,5 @@ def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weigh
     return rows, protocol
 
 
-__all__ = ["DegradationGenerator", "load_generator", "load_sr", "evaluate_degradation", "super_resolve", "fidelity",
+__all__ = ["crop_border", "sr_network", "degradation_network", "DegradationGenerator", "load_generator", "load_sr", "evaluate_degradation", "super_resolve", "fidelity",
            "held_out_pairs", "sr_table"]

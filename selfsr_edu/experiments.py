@@ -139,7 +139,7 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
 
 def _score_sr(R, cfg, wild: bool) -> dict:
     """PSNR/SSIM/SWD of R on held-out faces: the DIC-protocol test set, or the truly degraded wild LR."""
-    from selfsr_edu.evaluate import super_resolve
+    from selfsr_edu.evaluate import crop_border, super_resolve
     from selfsr_edu.metrics import psnr, ssim
     from selfsr_edu.metrics.swd import swd
 
@@ -148,7 +148,7 @@ def _score_sr(R, cfg, wild: bool) -> dict:
     pairs = sr_pairs("pseudo" if wild else "paired", "test", cfg.n_test, cfg.levels, cfg.lr_size, cfg.data_seed)
     lr, hr = pairs["lr"].float().div(255), pairs["hr"].float().div(255)
     sr = super_resolve(R, lr)
-    crop = 8 if cfg.scale >= 8 else cfg.scale
+    crop = crop_border(cfg.scale)
     return {"PSNR": psnr(sr, hr, crop_border=crop).mean().item(), "SSIM": ssim(sr, hr, crop_border=crop).mean().item(),
             "SWD SR-HR": swd(sr, hr), "n_test": int(hr.shape[0])}
 

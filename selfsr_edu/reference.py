@@ -13,11 +13,12 @@ trained run to the registry.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import torch
+
+from selfsr_edu.data.io import sha256
 
 WEIGHTS = Path(__file__).parent / "weights"
 REGISTRY_FILE = WEIGHTS / "registry.json"
@@ -28,15 +29,6 @@ def registry() -> dict:
     if not REGISTRY_FILE.exists():
         return {}
     return json.loads(REGISTRY_FILE.read_text())
-
-
-def sha256(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def entry(name: str) -> dict:
@@ -59,18 +51,17 @@ def entry(name: str) -> dict:
 def load(name: str, device: str | torch.device = "cpu"):
     """The reference model ``name`` in eval mode: R (``R(lr)`` gives the full ×8 output) or, for a
     stage-1 entry, the clean → degraded LR mapping (:class:`~selfsr_edu.evaluate.DegradationGenerator`)."""
-    from selfsr_edu.evaluate import DegradationGenerator
-    from selfsr_edu.models import CycleGAN, FlowFieldDegradation, SelfConditionedSR
+    from selfsr_edu.evaluate import DegradationGenerator, degradation_network, sr_network
     from selfsr_edu.train.checkpoint import load_weights
 
     e = entry(name)
     cfg = e["config"]
     if e["kind"] == "sr":
-        model = SelfConditionedSR.from_preset(cfg["model"], levels=cfg["levels"], block=cfg["block"],
-                                              residual=cfg["residual"])
+        from selfsr_edu.train.stage2 import Config
+
+        model = sr_network(Config.from_dict(cfg))
     else:
-        model = FlowFieldDegradation.from_preset(cfg["model"]) if cfg["method"] == "ff" else \
-            CycleGAN.from_preset(cfg["model"]).clean_to_wild
+        model = degradation_network(cfg["method"], cfg["model"])
     load_weights(model, e["path"])
     if e["kind"] != "sr":
         model = DegradationGenerator(model, cfg["method"])
@@ -91,13 +82,13 @@ def score(name: str, n: int = 100) -> dict:
     """Re-score a reference model on its held-out faces, as recorded in the registry's ``scores``:
     R: PSNR/SSIM of R and bicubic on ``n`` held-out SynthFaces (DIC protocol); G: the stage-1
     metrics (SWD to the real wild LR, colour drift, distance to the truth) on its held-out items."""
-    from selfsr_edu.evaluate import evaluate_degradation, fidelity, held_out_pairs
+    from selfsr_edu.evaluate import crop_border, evaluate_degradation, fidelity, held_out_pairs
 
     e, model = entry(name), load(name)
     if e["kind"] == "sr":
         cfg = sr_config(name)
         lr, hr = held_out_pairs(cfg, n)
-        return fidelity(model, lr, hr, crop_border=8 if cfg.scale >= 8 else cfg.scale)
+        return fidelity(model, lr, hr, crop_border=crop_border(cfg.scale))
     from selfsr_edu.data.settings import WildSynthFaces
 
     cfg = e["config"]
@@ -120,4 +111,4 @@ def upscale_faces(lr: torch.Tensor, name: str = "small-scb", batch: int = 32) ->
     return out[0] if single else out
 
 
-__all__ = ["load", "entry", "registry", "sr_config", "score", "upscale_faces", "sha256", "WEIGHTS"]
+__all__ = ["load", "entry", "registry", "sr_config", "score", "upscale_faces", "WEIGHTS"]

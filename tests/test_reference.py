@@ -8,7 +8,7 @@ import torch
 import selfsr_edu
 from selfsr_edu import reference
 from selfsr_edu.cli import main
-from selfsr_edu.data.io import load_image, save_image
+from selfsr_edu.data.io import load_image, save_image, sha256
 from selfsr_edu.train import loop, stage2
 from selfsr_edu.train.checkpoint import latest_checkpoint
 
@@ -57,7 +57,7 @@ def private_registry(tmp_path, monkeypatch):
     shutil.copyfile(latest_checkpoint(tmp_path / "run") / "R_ema.safetensors", weights / "t.safetensors")
     monkeypatch.setattr(reference, "WEIGHTS", weights)
     monkeypatch.setattr(reference, "REGISTRY_FILE", weights / "registry.json")
-    entry = {"kind": "sr", "file": "t.safetensors", "sha256": reference.sha256(weights / "t.safetensors"),
+    entry = {"kind": "sr", "file": "t.safetensors", "sha256": sha256(weights / "t.safetensors"),
              "config": json.loads((tmp_path / "run" / "run.json").read_text())["config"]}
     (weights / "registry.json").write_text(json.dumps({"tiny-test": entry}))
     return weights

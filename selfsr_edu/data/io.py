@@ -106,6 +106,17 @@ def _read_png_rgb16(path: Path) -> torch.Tensor | None:
     return torch.from_numpy(np.ascontiguousarray(np.clip(rgb, 0, 1), dtype=np.float32)).permute(2, 0, 1).contiguous()
 
 
+def sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file (read in blocks)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def to_uint8(x):
     """The 8-bit levels ``round(255 · clip(x, 0, 1))`` as uint8, same shape (as a PNG
     stores them): a tensor gives a tensor, a numpy array a numpy array."""

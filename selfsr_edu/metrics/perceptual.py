@@ -49,16 +49,12 @@ def find_weights(path: str | os.PathLike | None, default_name: str, what: str) -
 def _check_published(path: Path, published_name: str, what: str) -> None:
     """The file must be the published one: torchvision and pytorch-fid name their weight files after the
     first 8 hex digits of the file's sha256 (``...-7be5be79.pth``), so anything else is refused."""
-    import hashlib
+    from selfsr_edu.data.io import sha256
 
-    expected = published_name.rsplit("-", 1)[-1].split(".")[0]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    if not h.hexdigest().startswith(expected):
+    expected, digest = published_name.rsplit("-", 1)[-1].split(".")[0], sha256(path)
+    if not digest.startswith(expected):
         raise ValueError(f"{path} is not the published {what} weights ({published_name}: sha256 {expected}…, this "
-                         f"file {h.hexdigest()[:8]}…); another network's or a random backbone's number would not "
+                         f"file {digest[:8]}…); another network's or a random backbone's number would not "
                          "be LPIPS/FID")
 
 

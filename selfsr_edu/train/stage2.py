@@ -227,10 +227,10 @@ def samples(state: State, data: dict, t: int) -> list:
 
 def evaluate(state: State, data: dict) -> dict | None:
     """Held-out PSNR/SSIM of R (EMA) against bicubic: the DIC protocol's 8-px crop at ×8 (Assumed: ×4 crops 4)."""
-    from selfsr_edu.evaluate import fidelity
+    from selfsr_edu.evaluate import crop_border, fidelity
 
     if not len(data["test"]["lr"]):
         return None
     lr, hr = data["test"]["lr"].float().div(255), data["test"]["hr"].float().div(255)
-    return fidelity(trained_R(state), lr, hr, crop_border=8 if state.config.scale >= 8 else state.config.scale)
+    return fidelity(trained_R(state), lr, hr, crop_border=crop_border(state.config.scale))
 
