@@ -20,12 +20,12 @@ import pickle
 import sys
 from pathlib import Path
 
-from selfsr_edu import experiments
+from selfsr_edu import experiments, photo
 from selfsr_edu.data import cli as data_cli
 from selfsr_edu.train import stage1, stage2
 
 #: Per-verb flags that only say where/how a run executes; everything else is the run's config.
-_OPTION_FLAGS = {"out", "resume", "overwrite", "yes", "stop_after", "debug", "func", "verb"}
+_OPTION_FLAGS = {"out", "resume", "overwrite", "yes", "stop_after", "debug", "func", "verb", "download"}
 
 
 def _training_flags(p: argparse.ArgumentParser, stage) -> None:
@@ -55,6 +55,19 @@ def _training_flags(p: argparse.ArgumentParser, stage) -> None:
     g.add_argument("--overwrite", action="store_true", help="delete the run in --out and start again")
 
 
+def _data_flags(p: argparse.ArgumentParser, default: str, default_help: str, lr_dest: str, lr_help: str) -> None:
+    """``--data`` and its folders, the same words for both training verbs."""
+    p.add_argument("--data", choices=[default, "folder", "celeba"],
+                   help=f"{default_help}; folder: your HR faces in --hr-dir; celeba: CelebA under --root (the DIC "
+                        "crop and split)")
+    p.add_argument("--hr-dir", dest="hr_dir", help="--data folder: a folder of HR face images (last --n-test/"
+                                                   "--n-eval held out, sorted by name)")
+    p.add_argument("--root", help="--data celeba: the folder that holds celeba/ (img_align_celeba/ and the list files)")
+    p.add_argument("--lr-dir", *(["--real-lr-dir"] if lr_dest == "real_lr_dir" else []), dest=lr_dest, help=lr_help)
+    p.add_argument("--download", action="store_true",
+                   help="--data celeba: download CelebA into --root first (needs a network; never done unasked)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -69,10 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "wild LR faces. Schedules: " + ", ".join(sorted(stage1.SCHEDULES)) + ".")
     _training_flags(p, stage1)
     p.add_argument("--method", choices=stage1.METHODS, help="ff (SelfSR's G, default), cyc or cyc_idt (Table III)")
-    p.add_argument("--data", choices=["synthfaces-wild", "folders"],
-                   help="SynthFaces-wild (known-truth degradations, default) or your own folders")
-    p.add_argument("--hr-dir", dest="hr_dir", help="--data folders: folder of HR face images")
-    p.add_argument("--real-lr-dir", dest="real_lr_dir", help="--data folders: folder of real low-resolution faces")
+    _data_flags(p, "synthfaces-wild", "SynthFaces-wild (known-truth degradations, default)",
+                "real_lr_dir", "real low-resolution faces (what G learns to imitate; needed with folder/celeba)")
     p.add_argument("--data-file", dest="data_file",
                    help="a .pt snapshot of SynthFaces-wild: read if it exists, else written, so several runs "
                         "train and evaluate on identical faces")
@@ -83,10 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train R and D_H (Eq. 6-11). Schedules: paper (paired ×8: 160k iterations, "
                                    "grow at 20k/80k), unpaired (280k, 40k/120k), realworld (×4, 160k, 60k), quick.")
     _training_flags(p, stage2)
+    _data_flags(p, "synthfaces", "SynthFaces, paired DIC-protocol LR (default)", "lr_dir",
+                "--mode unpaired: real LR faces for R's input side (default: the HR faces' bicubic LR)")
     p.add_argument("--mode", choices=stage2.MODES, help="paired (DIC ×8), unpaired (Eq. 11) or pseudo (stage-1 G)")
     p.add_argument("--block", choices=["scb", "concat", "spade"], help="scb (Eq. 6, default), concat (Table IV)")
     p.add_argument("--degradation", help="--mode pseudo: a stage-1 run folder or checkpoint, or a reference G "
                                          "(ff-idt, cyc)")
+    p.add_argument("--levels", type=int, choices=[1, 2, 3],
+                   help="×2 levels of R: 3 (×8, the DIC setting) or 2 (×4, the real-world setting); a schedule's "
+                        "growth points are cut to fit")
     p.add_argument("--growth", type=lambda s: tuple(int(v) for v in s.split(",") if v.strip()),
                    help="comma-separated iterations at which R grows a level, e.g. 20000,80000")
     p.add_argument("--fade-in", type=int, dest="fade_in", help="iterations over which a new level fades in")
@@ -113,15 +129,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.set_defaults(func=_evaluate)
 
-    p = sub.add_parser("upscale", parents=[common], help="super-resolve face images with a trained R (PNG out)",
-                       description="python -m selfsr_edu upscale --pretrained small-scb face.png, or "
-                                   "python -m selfsr_edu upscale RUN face.png ...")
+    p = sub.add_parser("upscale", parents=[common], help="super-resolve the faces in photos, or aligned face crops, "
+                                                         "with a trained R (PNG out)",
+                       description="python -m selfsr_edu upscale --pretrained small-scb photo.jpg, or "
+                                   "python -m selfsr_edu upscale RUN photo.jpg ... An input larger than R's LR "
+                                   "size is a photo: its faces are found (dlib, the faces extra), aligned to R's "
+                                   "grid, super-resolved and pasted into the photo upscaled bicubically by R's "
+                                   "factor (NAME_x8.png), or written alone with --faces-only (NAME_face1_x8.png, "
+                                   "...). With --no-detect every input is an aligned LR face crop.")
     p.add_argument("items", nargs="+", metavar="[RUN] IMAGE", help="a train-sr run folder (unless --pretrained), "
-                                                                   "then the LR face images")
+                                                                   "then the photos or LR face images")
     p.add_argument("--pretrained", help="a shipped reference R instead of a run: small-scb or small-concat")
     p.add_argument("--out-dir", default=".", help="folder for NAME_x8.png outputs (default: here; never overwritten)")
     p.add_argument("--stage", type=int, help="levels to run (default: all)")
     p.add_argument("--no-ema", dest="ema", action="store_false", help="use R's raw weights, not the EMA")
+    p.add_argument("--no-detect", dest="detect", action="store_false",
+                   help="the inputs are already aligned LR face crops: run R on the whole image (no face detection)")
+    p.add_argument("--faces-only", action="store_true",
+                   help="write each face's SR crop (NAME_face{k}_x8.png) and leave the photo alone")
+    p.add_argument("--max-pixels", type=int, default=photo.MAX_PIXELS,
+                   help=f"refuse a photo whose upscaled output would have more pixels (default {photo.MAX_PIXELS:,})")
+    p.add_argument("--upsample", type=int, choices=[0, 1, 2, 3],
+                   help="2× upsamplings before face detection (finds faces of about 80, 40, 20, 10 px; each 4× "
+                        "slower); default: as many as keep the image under 16 megapixels, at most 2")
+    p.add_argument("--min-score", type=float, dest="min_score",
+                   help=f"detection score threshold (default {photo.MIN_SCORE}; lower finds more faces and more "
+                        "false ones)")
     p.set_defaults(func=_upscale)
     p = sub.add_parser("pretrained", parents=[common], help="list the reference checkpoints shipped with the package",
                        description="Each entry: what it is, how it was trained (command, iterations, hardware, wall "
@@ -138,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
     p.add_argument("--out", default="runs/ablate", help="folder of the grid's runs (default runs/ablate)")
     p.add_argument("--rows", help="comma-separated row names to run (default: all)")
+    p.add_argument("--threads", type=int, help="torch CPU threads per run (1 is often fastest on a busy machine)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=_ablate)
     return parser
@@ -162,7 +196,8 @@ def _pretrained(args) -> int:
 
 def _ablate(args) -> int:
     rows = [r.strip() for r in args.rows.split(",")] if args.rows else None
-    results = experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress)
+    results = experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress,
+                                   threads=args.threads)
     tab = experiments.table(args.experiment, results, args.budget)
     path = experiments.write_table(tab, Path(args.out) / args.experiment)
     print(experiments.markdown(tab))
@@ -176,10 +211,20 @@ def _train(args, stage) -> int:
     from selfsr_edu.train.loop import fit, resume_config
 
     given = {k: v for k, v in vars(args).items() if v is not None and k not in _OPTION_FLAGS}
+    if getattr(args, "download", False):
+        from selfsr_edu.data.celeba import celeba_files
+
+        if not args.root:
+            raise ValueError("--download needs --root: the folder to put CelebA in")
+        celeba_files(args.root, "all", download=True)
     if args.resume:
         cfg = resume_config(stage, args.out, **given)
     else:
-        cfg = stage.schedule(given.pop("schedule", "quick"), out=args.out, **given)
+        name = given.pop("schedule", "quick")
+        growth = stage.SCHEDULES.get(name, {}).get("growth")
+        if stage is stage2 and "levels" in given and "growth" not in given and growth:
+            given["growth"] = tuple(growth)[:given["levels"] - 1]   # e.g. a ×4 run on the course schedule
+        cfg = stage.schedule(name, out=args.out, **given)
         device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if device == "cpu" and (cfg.model == "paper" or cfg.iterations >= 20_000) and not args.yes:
             print("timing one iteration of this paper-scale schedule on the CPU ...", flush=True)
@@ -256,9 +301,7 @@ def _evaluate(args) -> int:
 
 
 def _upscale(args) -> int:
-    import torch
-
-    from selfsr_edu.data.io import load_image, save_image
+    from selfsr_edu.data.io import load_image
 
     run, inputs = (None, args.items) if args.pretrained else (args.items[0], args.items[1:])
     if not inputs:
@@ -267,29 +310,22 @@ def _upscale(args) -> int:
     stage = args.stage or cfg.levels
     if not 1 <= stage <= cfg.levels:
         raise ValueError(f"--stage must be in 1..{cfg.levels}, got {stage}")
-    out_dir = Path(args.out_dir)
-    targets = []
-    for name in inputs:
-        src = Path(name)
+    if args.max_pixels <= 0:
+        raise ValueError(f"--max-pixels must be a positive number of pixels, got {args.max_pixels}")
+    sources = [Path(name) for name in inputs]
+    for src in sources:
         if not src.is_file():
             raise FileNotFoundError(f"input image {src} does not exist or is not a file")
-        targets.append((src, out_dir / f"{src.stem}_x{1 << stage}.png"))
-    existing = [str(t) for _, t in targets if t.exists()]
-    if existing:
-        raise FileExistsError(f"refusing to overwrite existing outputs: {', '.join(existing)}")
-    if len({t for _, t in targets}) != len(targets):
-        raise ValueError("two inputs would write the same output name; rename one")
-    images = [load_image(src)[None] for src, _ in targets]      # every input checked before anything is written
-    for (src, _), lr in zip(targets, images):
-        if max(lr.shape[-2:]) > 4 * cfg.lr_size:
-            raise ValueError(f"{src} is {lr.shape[-1]}×{lr.shape[-2]}: R upscales low-resolution face crops "
-                             f"({cfg.lr_size}×{cfg.lr_size} in training, at most {4 * cfg.lr_size} px a side here), "
-                             "not photos. Crop and align the face first")
-    for (src, target), lr in zip(targets, images):
-        with torch.no_grad():
-            sr = R(lr, stage).clamp(0, 1)[0]
-        save_image(sr, target)
-        print(f"{src} ({lr.shape[-1]}×{lr.shape[-2]}) -> {target} ({sr.shape[-1]}×{sr.shape[-2]})")
+    jobs = [photo.plan(src, load_image(src), lr_size=cfg.lr_size, stage=stage, out_dir=args.out_dir,
+                       detect=args.detect, faces_only=args.faces_only, max_pixels=args.max_pixels,
+                       upsample=args.upsample, min_score=args.min_score)
+            for src in sources]                              # every input checked before anything is written
+    photo.check_targets(jobs)
+    for job in jobs:
+        print(photo.describe(job, cfg.lr_size), flush=True)
+    for job in jobs:
+        for target, (w, h) in photo.run(job, R, cfg.lr_size, stage):
+            print(f"wrote {target} ({w}×{h})", flush=True)
     return 0
 
 

@@ -134,11 +134,33 @@ def fidelity(R: nn.Module, lr: torch.Tensor, hr: torch.Tensor, crop_border: int 
 
 
 def held_out_pairs(cfg, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Held-out ``(lr, hr)`` in [0, 1] of a stage-2 config's setting (test split; real LR for the wild setting)."""
-    from selfsr_edu.data.settings import sr_pairs
+    """Held-out ``(lr, hr)`` in [0, 1] of a stage-2 config's setting (test split; real LR for the wild setting;
+    for your own faces, ``--data folder/celeba``, the first ``n`` of the ``n_test`` held out in training)."""
+    from dataclasses import replace
 
-    pairs = sr_pairs(cfg.mode, "test", n or cfg.n_test, cfg.levels, cfg.lr_size, cfg.data_seed)
-    return pairs["lr"].float().div(255), pairs["hr"].float().div(255)
+    from selfsr_edu.data.settings import sr_data
+
+    if cfg.data != "synthfaces" and n and n > cfg.n_test:
+        raise ValueError(f"this run held out {cfg.n_test} of its own faces; asked for {n}")
+    pairs = sr_data(cfg if cfg.data != "synthfaces" else replace(cfg, n_test=n or cfg.n_test), "test")
+    return pairs["lr"][:n].float().div(255), pairs["hr"][:n].float().div(255)
+
+
+def held_out_params(cfg, n: int | None = None) -> list[dict]:
+    """SynthFaces parameters of the faces :func:`held_out_pairs` returns (same order): the
+    attributes (glasses, beard, lighting, ...) and, through
+    :func:`selfsr_edu.data.synthfaces.part_masks`, the part masks of each held-out HR face."""
+    from selfsr_edu.data.settings import PairedSynthFaces, WildSynthFaces
+
+    if getattr(cfg, "data", "synthfaces") != "synthfaces":
+        raise ValueError(f"held_out_params: only SynthFaces have face parameters; this config's data is {cfg.data!r}")
+    n = n or cfg.n_test
+    hr_size = cfg.lr_size << cfg.levels
+    if cfg.mode == "pseudo":
+        ds = WildSynthFaces(n, "test", hr_size=hr_size, lr_size=cfg.lr_size, seed=cfg.data_seed)
+        return [ds.params(i)["hr"] for i in range(n)]
+    ds = PairedSynthFaces(n, "test", hr_size=hr_size, scale=1 << cfg.levels, seed=cfg.data_seed)
+    return [ds.params(i) for i in range(n)]
 
 
 def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weights=None, fid_weights=None,
@@ -166,7 +188,9 @@ def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weigh
         source = f"{hr.shape[0]} faces from {hr_folder}"
     else:
         lr, hr = held_out_pairs(cfg, n)
-        source = f"{hr.shape[0]} held-out SynthFaces ({'real LR' if cfg.mode == 'pseudo' else 'DIC-protocol LR'})"
+        source = (f"{hr.shape[0]} held-out SynthFaces ({'real LR' if cfg.mode == 'pseudo' else 'DIC-protocol LR'})"
+                  if cfg.data == "synthfaces" else f"{hr.shape[0]} held-out faces of "
+                  f"{cfg.hr_dir if cfg.data == 'folder' else 'the CelebA test split'} (DIC-protocol LR)")
     crop = crop_border(cfg.scale)
     lp = None
     if lpips_weights:
@@ -193,4 +217,4 @@ def sr_table(R, cfg, n: int = 100, hr_folder=None, label: str = "R", lpips_weigh
 
 
 __all__ = ["crop_border", "sr_network", "degradation_network", "DegradationGenerator", "load_generator", "load_sr", "evaluate_degradation", "super_resolve", "fidelity",
-           "held_out_pairs", "sr_table"]
+           "held_out_pairs", "held_out_params", "sr_table"]

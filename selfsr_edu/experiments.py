@@ -75,7 +75,7 @@ BUDGETS: dict[str, dict] = {
 }
 
 
-def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool):
+def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool, threads: int | None = None):
     from selfsr_edu.train import stage2
 
     key = "sr-x4" if row.sr.get("levels") == 2 else "sr"
@@ -85,7 +85,7 @@ def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool):
     over = {**extra, **row.sr}
     if row.sr.get("levels") == 2 and name not in ("realworld",):
         over.setdefault("growth", tuple(stage2.SCHEDULES[name].get("growth", (0, 0)))[:1])
-    return stage2.schedule(name, out=str(out), seed=seed, progress=progress, **over)
+    return stage2.schedule(name, out=str(out), seed=seed, progress=progress, threads=threads, **over)
 
 
 def _fit_or_resume(stage, cfg, data=None):
@@ -100,11 +100,13 @@ def _fit_or_resume(stage, cfg, data=None):
         stored = stage.Config.from_dict(read_run_record(out)["config"])
         if done >= stored.iterations:
             return None
-        return loop.fit(stage, loop.resume_config(stage, out, progress=cfg.progress), resume=True, data=data)
+        return loop.fit(stage, loop.resume_config(stage, out, progress=cfg.progress, threads=cfg.threads),
+                        resume=True, data=data)
     return loop.fit(stage, cfg, overwrite=out.exists(), data=data)
 
 
-def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progress: bool = False) -> dict:
+def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progress: bool = False,
+             threads: int | None = None) -> dict:
     """Train (or resume) one row for one seed; write and return its ``result.json``."""
     from selfsr_edu.evaluate import evaluate_degradation, load_generator, load_sr
     from selfsr_edu.train import stage1, stage2
@@ -114,10 +116,10 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
     if result_file.exists():
         return json.loads(result_file.read_text())
     t0, result = time.time(), {"row": row.name, "seed": seed, "budget": budget}
-    cfg = _sr_config(row, budget, seed, folder / "sr", progress)
+    cfg = _sr_config(row, budget, seed, folder / "sr", progress, threads)
     if row.degradation is not None or experiment == "table3":
         name, extra = BUDGETS[budget]["degradation"]
-        dcfg = stage1.schedule(name, out=str(folder / "degradation"), seed=seed, progress=progress,
+        dcfg = stage1.schedule(name, out=str(folder / "degradation"), seed=seed, progress=progress, threads=threads,
                                **{**extra, **(row.degradation or {"method": "ff"})})
         data1 = stage1.load_data(dcfg)
         if row.degradation is not None:
@@ -154,7 +156,7 @@ def _score_sr(R, cfg, wild: bool) -> dict:
 
 
 def run_grid(experiment: str, budget: str = "quick", seeds: int = 3, out: str | Path = "runs/ablate",
-             rows: list[str] | None = None, progress: bool = True) -> list[dict]:
+             rows: list[str] | None = None, progress: bool = True, threads: int | None = None) -> list[dict]:
     """Every (row, seed) of an experiment, one after another, with one progress bar (ETA) for the grid."""
     from tqdm.auto import tqdm
 
@@ -170,7 +172,7 @@ def run_grid(experiment: str, budget: str = "quick", seeds: int = 3, out: str | 
     with tqdm(jobs, desc=f"{experiment} ({budget})", unit="run", disable=not progress) as bar:
         for row, seed in bar:
             bar.set_postfix_str(f"{row.name}, seed {seed}")
-            results.append(run_seed(experiment, row, budget, seed, Path(out)))
+            results.append(run_seed(experiment, row, budget, seed, Path(out), threads=threads))
     return results
 
 

@@ -98,3 +98,111 @@ def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+# What R learned: γ maps (Fig. 9), edges vs face parts, failure cases (Fig. 10); see selfsr_edu.inspect
+
+
+def plot_feature_maps(cap, faces: Sequence[int] = (0, 1, 2), channels: Mapping | None = None,
+                      keys: Sequence | None = None, size: float = 1.9, cmap: str = "magma"):
+    """Fig. 9: γ maps of chosen channels, one row per face, each panel with its colour bar.
+
+    ``cap``: a :class:`selfsr_edu.inspect.Capture`; ``keys``: the ``(level, block)`` to show
+    (default: the shallowest and the deepest block of every level); ``channels``:
+    ``{(level, block): channel}`` (default: the channel that varies most across faces,
+    :func:`selfsr_edu.inspect.channel_stats`). The first column is the face's condition at
+    the last level. Brighter = larger γ = more weight on that position (Eq. 6).
+    """
+    import matplotlib.pyplot as plt
+
+    from selfsr_edu.inspect import channel_stats
+
+    if not cap.gamma:
+        raise ValueError(f"cap: the {cap.kind!r} block has no γ maps to show")
+    n = next(iter(cap.gamma.values())).shape[0]
+    faces = list(faces)
+    if not faces or any(not 0 <= i < n for i in faces):
+        raise ValueError(f"faces must be indices in 0..{n - 1}, got {faces}")
+    if keys is None:
+        keys = []
+        for level in sorted({k[0] for k in cap.gamma}):
+            blocks = sorted(b for (lv, b) in cap.gamma if lv == level)
+            keys += [(level, blocks[0])] + ([(level, blocks[-1])] if len(blocks) > 1 else [])
+    missing = [k for k in keys if k not in cap.gamma]
+    if missing:
+        raise ValueError(f"keys {missing} were not captured; captured: {sorted(cap.gamma)}")
+    channels = dict(channels or {})
+    for k in keys:
+        channels.setdefault(k, channel_stats(cap, k, top=1)["top_varying"][0])
+    last = max(cap.conditions)
+    fig, axes = plt.subplots(len(faces), len(keys) + 1, figsize=(size * (len(keys) + 1) * 1.15, size * len(faces)),
+                             squeeze=False)
+    for r, i in enumerate(faces):
+        ax = axes[r, 0]
+        ax.imshow(cap.conditions[last][i].detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
+        ax.set_title(f"face {i}: condition" if r == 0 else f"face {i}", fontsize=8)
+        ax.axis("off")
+        for c, key in enumerate(keys):
+            ax = axes[r, c + 1]
+            im = ax.imshow(cap.gamma[key][i, channels[key]].detach().cpu().numpy(), cmap=cmap)
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=6)
+            ax.set_title(f"γ L{key[0]} B{key[1]} ch{channels[key]}", fontsize=8)
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_edge_vs_part(summary: Mapping, title: str | None = None, ax=None):
+    """Bars per ``(level, block)``: mean ``|r|`` of γ with the condition's edges vs with the best
+    face part (named above its bar), from :func:`selfsr_edu.inspect.edge_vs_part`."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = list(summary)
+    if not keys:
+        raise ValueError("summary is empty: pass the result of selfsr_edu.inspect.edge_vs_part")
+    x = np.arange(len(keys))
+    edge = [summary[k]["edge"] for k in keys]
+    part = [summary[k]["part"] for k in keys]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(keys) + 1.5), 3.2))
+    ax.bar(x - 0.2, edge, 0.4, label="edges (Sobel of the condition)")
+    bars = ax.bar(x + 0.2, part, 0.4, label="best face part")
+    for b, k in zip(bars, keys):
+        ax.text(b.get_x() + b.get_width() / 2, b.get_height(), str(summary[k]["best_part"]), ha="center",
+                va="bottom", fontsize=7, rotation=90)
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"L{k[0]} B{k[1]}" for k in keys])
+    ax.set_ylabel("mean over channels of |mean_n r|")
+    ax.set_ylim(0, max(edge + part) * 1.35)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title or "what γ follows: edges vs face parts", fontsize=10)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_failure_cases(fc, n: int | None = None, size: float = 2.0):
+    """Fig. 10: the worst faces found by :func:`selfsr_edu.failures.failure_cases`, smallest gain first.
+
+    Rows: the LR input, R's output, the HR truth; titles give the face index and R's PSNR gain
+    over bicubic (dB, DIC protocol).
+    """
+    n = len(fc.worst) if n is None else min(int(n), len(fc.worst))
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, n, figsize=(size * n, size * 3 + 0.3), squeeze=False)
+    for c in range(n):
+        i = int(fc.worst[c])
+        for r, (img, label) in enumerate(((fc.lr[c], "LR"), (fc.sr[c], "R"), (fc.hr[c], "HR"))):
+            ax = axes[r, c]
+            ax.imshow(img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy(), interpolation="nearest")
+            ax.axis("off")
+            if r == 0:
+                ax.set_title(f"face {i}: {float(fc.gain[i]):+.2f} dB", fontsize=8)
+            if c == 0:
+                ax.text(-0.08, 0.5, label, transform=ax.transAxes, rotation=90, va="center", ha="right", fontsize=9)
+    fig.suptitle("failure cases: smallest PSNR gain of R over bicubic", fontsize=10)
+    fig.tight_layout()
+    return fig

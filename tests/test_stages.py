@@ -132,7 +132,7 @@ def test_cli_snapshot_and_folders(tmp_path, capsys):
         save_image(torch.rand(3, 40, 48, generator=g), tmp_path / "hr" / f"{i}.png")
         save_image(torch.rand(3, 16, 16, generator=g), tmp_path / "real" / f"{i}.png")
     out = tmp_path / "folders"
-    folder_args = ["train-degradation", "--data", "folders", "--hr-dir", str(tmp_path / "hr"), "--real-lr-dir",
+    folder_args = ["train-degradation", "--data", "folder", "--hr-dir", str(tmp_path / "hr"), "--real-lr-dir",
                    str(tmp_path / "real"), "--out", str(out), "--iterations", "2", "--batch", "2", "--n-eval", "2",
                    "--no-progress"]
     assert main(folder_args) == 0

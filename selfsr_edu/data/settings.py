@@ -195,21 +195,64 @@ def load_wild_lr(n_train: int, n_eval: int, hr_size: int = 64, lr_size: int = 16
     return data
 
 
-def load_folder_lr(hr_dir: str, real_lr_dir: str, n_eval: int, hr_size: int = 64,
-                   lr_size: int = 16) -> dict[str, torch.Tensor]:
-    """Stage 1 on your own faces (:class:`~selfsr_edu.data.datasets.FaceFolder`): clean LR = PIL bicubic
-    of the HR faces (8-bit), real LR = the real LR faces at ``lr_size``. The last ``n_eval`` images
-    (sorted by path) of each folder are held out. No ``eval_true``: real data has no known degradation."""
+def folder_faces(folder: str, size: int, flag: str = "--hr-dir") -> torch.Tensor:
+    """Every image of a folder (:class:`~selfsr_edu.data.datasets.FaceFolder`: sorted by path, centre
+    square, PIL bicubic to ``size``) as an N×3×size×size uint8 tensor; every file is decoded first."""
     from selfsr_edu.data.datasets import FaceFolder
 
-    hr, real = FaceFolder(hr_dir, size=hr_size), FaceFolder(real_lr_dir, size=lr_size)
-    for name, ds in (("--hr-dir", hr), ("--real-lr-dir", real)):
-        if len(ds) <= n_eval:
-            raise ValueError(f"{name} {ds.root} has {len(ds)} images; need more than n_eval={n_eval}")
-    clean = quantise8(torch.cat([bicubic_pil(hr[i][None], lr_size) for i in range(len(hr))]))
-    real_t = torch.stack([real[i] for i in range(len(real))])
+    try:
+        ds = FaceFolder(folder, size=size)
+        ds.validate()
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        raise type(exc)(f"{flag}: {exc}") from None
+    return torch.stack([to_uint8(ds[i]) for i in range(len(ds))])
+
+
+def hr_faces(data: str, split: str, n: int, size: int, hr_dir: str | None = None, root: str | None = None,
+             n_test: int = 0, download: bool = False) -> torch.Tensor:
+    """HR faces (uint8) of your own data for a ``split``: ``"folder"``: the folder's images, the last
+    ``n_test`` (sorted by path) held out as ``test``, the first ``n`` of the rest for ``train``;
+    ``"celeba"``: :func:`~selfsr_edu.data.celeba.celeba_faces` (its official partitions)."""
+    if data == "celeba":
+        from selfsr_edu.data.celeba import celeba_faces
+
+        return celeba_faces(root, split, size, n, download)
+    faces = folder_faces(hr_dir, size)
+    if len(faces) <= n_test:
+        raise ValueError(f"--hr-dir {hr_dir} has {len(faces)} images; need more than the {n_test} held out")
+    return faces[len(faces) - n_test:] if split == "test" else faces[:len(faces) - n_test][:n]
+
+
+def sr_data(cfg, split: str) -> dict:
+    """``{"lr", "hr"}`` (uint8) of a stage-2 config's data: SynthFaces (:func:`sr_pairs`), or your own HR
+    faces (``cfg.data`` ``"folder"``/``"celeba"``, :func:`hr_faces`) with LR = their PIL bicubic downscale
+    (8-bit, the DIC protocol). Unpaired training with ``cfg.lr_dir``: the LR side is that folder's real LR
+    faces instead (cycled to the number of HR faces; drawn independently of HR anyway)."""
+    n = cfg.n_train if split == "train" else cfg.n_test
+    if cfg.data == "synthfaces":
+        return sr_pairs(cfg.mode, split, n, cfg.levels, cfg.lr_size, cfg.data_seed)
+    hr = hr_faces(cfg.data, split, n, cfg.hr_size, cfg.hr_dir, cfg.root, cfg.n_test)
+    lr = to_uint8(bicubic_pil(hr.float() / 255, cfg.lr_size))
+    if split == "train" and cfg.mode == "unpaired" and cfg.lr_dir:
+        real = folder_faces(cfg.lr_dir, cfg.lr_size, "--lr-dir")
+        lr = real[torch.arange(len(hr)) % len(real)]
+    return {"lr": lr, "hr": hr}
+
+
+def load_folder_lr(hr_dir, real_lr_dir: str, n_eval: int, hr_size: int = 64,
+                   lr_size: int = 16) -> dict[str, torch.Tensor]:
+    """Stage 1 on your own faces: clean LR = PIL bicubic of the HR faces (8-bit; ``hr_dir`` a folder, or
+    a uint8 tensor of HR faces, e.g. from CelebA), real LR = the images of ``real_lr_dir`` at ``lr_size``.
+    The last ``n_eval`` of each are held out. No ``eval_true``: real data has no known degradation."""
+    hr = hr_dir if torch.is_tensor(hr_dir) else folder_faces(hr_dir, hr_size)
+    real_t = folder_faces(real_lr_dir, lr_size, "--lr-dir").float() / 255
+    for name, n in (("HR faces", len(hr)), (f"--lr-dir {real_lr_dir}", len(real_t))):
+        if n <= n_eval:
+            raise ValueError(f"{name}: {n} images; need more than n_eval={n_eval}")
+    clean = quantise8(bicubic_pil(hr.float() / 255, lr_size))
     return {"train_clean": clean[:-n_eval], "train_real": real_t[:-n_eval],
             "eval_clean": clean[-n_eval:], "eval_real": real_t[-n_eval:]}
 
 
-__all__ = ["PairedSynthFaces", "WildSynthFaces", "sr_pairs", "load_wild_lr", "load_folder_lr", "quantise8"]
+__all__ = ["PairedSynthFaces", "WildSynthFaces", "sr_pairs", "sr_data", "hr_faces", "folder_faces", "load_wild_lr",
+           "load_folder_lr", "quantise8"]

@@ -170,11 +170,10 @@ def optimise(state: State, name: str, loss: torch.Tensor, t: int) -> None:
         raise NonFiniteLossError(f"non-finite loss {name!r} ({float(loss.detach()):.4g}) at iteration {t + 1}")
     opt, scaler = state.optimizers[name], state.scalers.get(name)
     opt.zero_grad(set_to_none=True)
+    (loss if scaler is None else scaler.scale(loss)).backward()
     if scaler is None:
-        loss.backward()
         opt.step()
     else:
-        scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
 
@@ -279,9 +278,8 @@ def _train(stage, state: State, data, run_dir: Path | None, start: int, history:
     cfg, ctx, main = state.config, state.ctx, run_dir is not None
 
     def save(t):
-        if main:
-            extra = {"scalers": {k: s.state_dict() for k, s in state.scalers.items()}}
-            return save_checkpoint(run_dir, t, state.modules, state.optimizers, extra=extra, keep=cfg.keep)
+        extra = {"scalers": {k: s.state_dict() for k, s in state.scalers.items()}}
+        return save_checkpoint(run_dir, t, state.modules, state.optimizers, extra=extra, keep=cfg.keep) if main else None
 
     bar = tqdm(total=end, initial=start, desc=f"{stage.NAME} {cfg.schedule}", dynamic_ncols=True,
                disable=not (cfg.progress and ctx.is_main))

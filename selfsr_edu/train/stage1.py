@@ -32,9 +32,10 @@ class Config(RunConfig):
 
     method: str = "ff"                  # "ff" (G), "cyc", "cyc_idt" (Table III)
     model: str = "paper"                # size of G / CycleGAN and D_L (FlowFieldDegradation.from_preset)
-    data: str = "synthfaces-wild"       # or "folders": your own HR faces and real LR faces
-    hr_dir: str | None = None           # data folders: HR faces (clean LR = their PIL bicubic downscale)
-    real_lr_dir: str | None = None      # data folders: real wild LR faces (unpaired)
+    data: str = "synthfaces-wild"       # or your own HR faces, "folder" (hr_dir) or "celeba" (root), + real LR
+    hr_dir: str | None = None           # data folder: HR faces (clean LR = their PIL bicubic downscale)
+    root: str | None = None             # data celeba: the folder holding celeba/
+    real_lr_dir: str | None = None      # data folder/celeba: real wild LR faces (unpaired)
     data_file: str | None = None        # a .pt snapshot of SynthFaces-wild: read if present, else written
     n_train: int = 8192
     n_eval: int = 512                   # held-out items for evaluation and sample grids
@@ -50,9 +51,10 @@ class Config(RunConfig):
 
     def validate(self) -> "Config":
         super().validate()
-        self.check_choices(method=METHODS, model=("paper", "small", "tiny"), data=("synthfaces-wild", "folders"))
-        if self.data == "folders" and not (self.hr_dir and self.real_lr_dir):
-            raise ValueError("--data folders needs --hr-dir (HR faces) and --real-lr-dir (real LR faces)")
+        self.data = "folder" if self.data == "folders" else self.data        # the name before 0.2
+        self.check_choices(method=METHODS, model=("paper", "small", "tiny"), data=("synthfaces-wild", "folder", "celeba"))
+        if self.data != "synthfaces-wild" and not (self.real_lr_dir and (self.hr_dir or self.root)):
+            raise ValueError("--data folder/celeba needs --lr-dir (real LR faces) and --hr-dir (folder) or --root (celeba)")
         if self.data_file and self.data != "synthfaces-wild":
             raise ValueError("--data-file snapshots SynthFaces-wild only; folders are read directly")
         if min(self.n_train, self.n_eval) < 1:
@@ -77,10 +79,11 @@ def schedule(name: str, **overrides) -> Config:
 def load_data(cfg: Config) -> dict[str, torch.Tensor]:
     """``train_clean``/``train_real`` (unpaired) and ``eval_clean``/``eval_real`` (held out), plus
     ``eval_true`` (the hidden true degradation of ``eval_clean``; SynthFaces-wild only)."""
-    from selfsr_edu.data.settings import load_folder_lr, load_wild_lr
+    from selfsr_edu.data.settings import hr_faces, load_folder_lr, load_wild_lr
 
-    if cfg.data == "folders":
-        return load_folder_lr(cfg.hr_dir, cfg.real_lr_dir, cfg.n_eval, cfg.hr_size, cfg.lr_size)
+    if cfg.data != "synthfaces-wild":
+        hr = hr_faces(cfg.data, "train", cfg.n_train + cfg.n_eval, cfg.hr_size, cfg.hr_dir, cfg.root)
+        return load_folder_lr(hr, cfg.real_lr_dir, cfg.n_eval, cfg.hr_size, cfg.lr_size)
     return load_wild_lr(cfg.n_train, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.data_seed, cfg.progress,
                         snapshot=cfg.data_file)
 

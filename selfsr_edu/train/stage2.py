@@ -59,10 +59,17 @@ class Config(RunConfig):
     n_train: int = 2000
     n_test: int = 100
     degradation: str | None = None      # stage-1 run or checkpoint (mode "pseudo")
+    data: str = "synthfaces"            # or your own HR faces: "folder" (hr_dir) or "celeba" (root: holds celeba/)
+    hr_dir: str | None = None
+    root: str | None = None
+    lr_dir: str | None = None           # unpaired: real LR faces for the LR side (else the HR faces' bicubic LR)
 
     def validate(self) -> "Config":
         super().validate()
-        self.check_choices(mode=MODES, block=("scb", "concat", "spade"), model=("paper", "small", "tiny"))
+        self.check_choices(mode=MODES, block=("scb", "concat", "spade"), model=("paper", "small", "tiny"),
+                           data=("synthfaces", "folder", "celeba"))
+        if (self.data == "folder" and not self.hr_dir) or (self.data == "celeba" and not self.root):
+            raise ValueError("--data folder needs --hr-dir (a folder of HR faces); --data celeba needs --root")
         self.growth = tuple(int(g) for g in self.growth)
         if len(self.growth) != self.levels - 1 or list(self.growth) != sorted(self.growth):
             raise ValueError(f"growth needs {self.levels - 1} increasing iterations for {self.levels} levels, "
@@ -121,10 +128,9 @@ def hr_at_stage(hr: torch.Tensor, stage: int, alpha: float, cfg: Config) -> torc
 
 def load_data(cfg: Config) -> dict:
     """Training and held-out faces as uint8 tensors (and the frozen stage-1 G in mode pseudo)."""
-    from selfsr_edu.data.settings import sr_pairs
+    from selfsr_edu.data.settings import sr_data
 
-    data = {"train": sr_pairs(cfg.mode, "train", cfg.n_train, cfg.levels, cfg.lr_size, cfg.data_seed),
-            "test": sr_pairs(cfg.mode, "test", cfg.n_test, cfg.levels, cfg.lr_size, cfg.data_seed)}
+    data = {split: sr_data(cfg, split) for split in ("train", "test")}
     if cfg.mode == "pseudo":
         from selfsr_edu.evaluate import load_generator
 

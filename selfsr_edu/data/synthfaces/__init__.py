@@ -27,6 +27,10 @@ modules (``parameters``, ``painting``, ``dataset``):
 * **Then a dataset.** :class:`SynthFaces` is a ``torch`` ``Dataset`` of
   ``3×size×size`` tensors, deterministic per ``(seed, index)``, quantised to 8
   bits (as if stored as PNG, like CelebA crops), and cached on disk.
+* **And the parts.** ``render_face(params, size, masks=True)`` (or
+  :func:`part_masks`) also says which part (eyes, mouth, hair, glasses, ...)
+  each pixel was painted by, so what a network learned can be measured
+  against the face's anatomy (``selfsr_edu.inspect``).
 
 Coordinates. The renderer works in *face units*: ``u`` to the right and ``v``
 down, the image spanning ``[-1, 1]`` on both axes before the pose is applied.
@@ -50,11 +54,11 @@ bicubic ×8 baseline on SynthFaces is close to CelebA's 23.58 dB / 0.6285
 (``benchmarks/bench_synthfaces.py --bicubic 1000``).
 """
 from selfsr_edu.data.synthfaces.dataset import SynthFaces, default_cache_dir, face_grid
-from selfsr_edu.data.synthfaces.painting import render_face
+from selfsr_edu.data.synthfaces.painting import MASK_OPACITY, PART_NAMES, part_masks, render_face
 from selfsr_edu.data.synthfaces.parameters import (
     BACKGROUNDS, FACIAL_HAIR, FACIAL_HAIR_BY, GLASSES_SHAPES, HAIR_COLOURS, HAIR_STYLES, HAIR_STYLES_BY,
     IRIS_COLOURS, PRESENTATION, RATES, RATES_BY, RENDERER_VERSION, face_rng, sample_params, skin_colour)
 
-__all__ = ["SynthFaces", "sample_params", "render_face", "face_grid", "skin_colour", "default_cache_dir",
+__all__ = ["SynthFaces", "sample_params", "render_face", "part_masks", "PART_NAMES", "MASK_OPACITY", "face_grid", "skin_colour", "default_cache_dir",
            "face_rng", "RENDERER_VERSION", "RATES", "RATES_BY", "PRESENTATION", "HAIR_STYLES", "HAIR_STYLES_BY",
            "HAIR_COLOURS", "FACIAL_HAIR", "FACIAL_HAIR_BY", "BACKGROUNDS", "GLASSES_SHAPES", "IRIS_COLOURS"]

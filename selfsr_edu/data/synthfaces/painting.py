@@ -1,5 +1,6 @@
 """SynthFaces painting: the anti-aliased canvas, one painter per face part, and
-:func:`render_face` (a parameter dictionary in, an ``H×W×3`` float image out)."""
+:func:`render_face` (a parameter dictionary in, an ``H×W×3`` float image out;
+with ``masks=True`` also the face-part masks, :func:`part_masks`)."""
 from __future__ import annotations
 
 import math
@@ -11,6 +12,12 @@ from selfsr_edu.data.io import to_uint8
 from selfsr_edu.data.synthfaces.parameters import _scene_colour, skin_colour
 
 _F = np.float32  # the canvas and every mask
+
+#: Face parts that :func:`part_masks` labels, roughly back to front (ties go to the later name).
+PART_NAMES = ("background", "hair", "neck", "clothes", "ears", "skin", "nose", "beard", "mouth", "eyes",
+              "brows", "glasses", "earrings")
+#: A paint call claims a pixel for the current part when its opacity α exceeds this.
+MASK_OPACITY = 0.3
 
 
 def _smooth(t: np.ndarray) -> np.ndarray:
@@ -78,6 +85,10 @@ class _Canvas:
         self._a = ((self.X[0] - self.t[0]) / self.s).astype(_F)
         self._b = ((self.Y[:, 0] - self.t[1]) / self.s).astype(_F)
         self.ppu = self.s * side / 2.0  # pixels per face unit
+        # part bookkeeping (only with render_face(..., masks=True)): ``owner`` holds, per pixel,
+        # the index into PART_NAMES of the last part that painted it with α > MASK_OPACITY
+        self.owner: np.ndarray | None = None
+        self.part = 0
 
     @cached_property
     def U(self):
@@ -146,6 +157,8 @@ class _Canvas:
         """Over operator ``I ← I + α (c − I)``; ``colour`` is RGB or 3×h×w."""
         if sl is None:
             return
+        if self.owner is not None:
+            self._claim(sl, alpha)
         reg = self.img[(slice(None),) + sl]
         colour = np.asarray(colour, _F)
         if colour.ndim == 1:
@@ -153,6 +166,19 @@ class _Canvas:
         tmp = colour - reg
         tmp *= alpha
         reg += tmp
+
+    def _claim(self, sl, alpha):
+        """Give the pixels of ``sl`` that this paint call covers with α > MASK_OPACITY to ``self.part``."""
+        a = np.asarray(alpha)
+        if a.ndim == 3:
+            a = a.max(0)
+        own = self.owner[sl]
+        own[np.broadcast_to(a > MASK_OPACITY, own.shape)] = self.part
+
+    def as_part(self, name: str):
+        """Record the following paint calls as part ``name`` (no effect on the pixels)."""
+        self.part = PART_NAMES.index(name)
+        return self
 
     def region(self, sl):
         return self.img[(slice(None),) + sl]
@@ -172,8 +198,59 @@ def _rgb(c) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------
-def render_face(params: dict, size: int = 128) -> np.ndarray:
+def _owner_to_masks(owner: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per-pixel part labels (indices into PART_NAMES, any resolution) -> boolean masks at ``size``.
+
+    Each part's coverage ``c_k`` is its label's area fraction in every output pixel
+    (a box filter: the 2×2 average for the supersampled canvas, PIL's BOX resize otherwise);
+    a pixel belongs to the part of largest coverage, ties to the later part of PART_NAMES.
+    """
+    from PIL import Image
+
+    cov = []
+    for k in range(len(PART_NAMES)):
+        m = (owner == k).astype(_F)
+        if m.shape[0] == 2 * size:
+            c = (m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2]) * 0.25
+        elif m.shape[0] == size:
+            c = m
+        else:
+            c = np.asarray(Image.fromarray(m).resize((size, size), Image.BOX), dtype=_F)
+        cov.append(c)
+    cov = np.stack(cov[::-1])  # reversed, so argmax's first maximum is the later part
+    label = len(PART_NAMES) - 1 - np.argmax(cov, axis=0)
+    return {name: label == k for k, name in enumerate(PART_NAMES)}
+
+
+def part_masks(params: dict, size: int = 128) -> dict[str, np.ndarray]:
+    """Boolean ``size×size`` masks of the face parts of :data:`PART_NAMES`: ``render_face(params, size, masks=True)[1]``.
+
+    Definition. Every paint call of the renderer is the over operator ``I ← I + α (c − I)``
+    with a per-pixel opacity ``α``. A call *claims* the pixels where ``α > MASK_OPACITY``
+    (0.3: a visible change, not the faint tail of a soft shadow) for the part being painted;
+    a later claim replaces an earlier one, so a part's pixels are those it painted and no
+    later part painted over. On the 2× supersampled canvas the labels are box-filtered like
+    the image: each output pixel goes to the part that owns most of its sub-pixels (ties to
+    the later name of PART_NAMES). Sizes below 128 take the 128 labels the same way (area
+    fractions by PIL BOX), as the image is rendered at 128 and shrunk. The masks therefore
+    partition the image: every pixel belongs to exactly one part.
+
+    Which painter is which part: background (incl. clutter), hair (back and front hair, the
+    hair's shadow on the forehead), neck, clothes, ears, skin (the face: skin, blush,
+    cheek hollows, forehead highlight, freckles, moles, nasolabial folds, forehead lines),
+    nose, beard (stubble, beard, moustache), mouth (lips, teeth, the shadow under the lower
+    lip), eyes (socket shadow, eyeball, iris, lids, lashes, crease), brows, glasses (lenses,
+    frame, arms, bridge), earrings. The camera stage (exposure, vignette, sharpening) acts on
+    the whole picture and belongs to no part.
+    """
+    return render_face(params, size, masks=True)[1]
+
+
+def render_face(params: dict, size: int = 128, masks: bool = False):
     """Render one face: ``size×size×3`` float32 in [0, 1] from :func:`sample_params`.
+
+    ``masks=True`` returns ``(image, {part: size×size bool})`` (see :func:`part_masks`);
+    the image is the same, byte for byte, as without masks.
 
     Two passes share one pose. Large smooth layers (background, back hair,
     clothes, neck, ears, the face's skin with its soft shadows and blushes)
@@ -192,12 +269,21 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     if size < 128:
         from PIL import Image
 
-        big = render_face(params, 128)
+        big = render_face(params, 128, masks=masks)
+        big, owner = big if masks else (big, None)
         im = Image.fromarray(to_uint8(big)).resize((size, size), Image.BICUBIC)
-        return np.asarray(im, dtype=_F) / 255.0
+        img = np.asarray(im, dtype=_F) / 255.0
+        if not masks:
+            return img
+        label = np.zeros((128, 128), np.int8)
+        for k, name in enumerate(PART_NAMES):
+            label[owner[name]] = k
+        return img, _owner_to_masks(label, size)
     p = params
     rng = np.random.Generator(np.random.PCG64(int(p["texture_seed"])))
     lo = _Canvas(size, p)
+    if masks:
+        lo.owner = np.zeros((size, size), np.int8)  # PART_NAMES[0]: background
 
     # Lambertian shading of a head ellipsoid: shade = a + (1 - a) max(0, n . l)
     fw, fh, fcy = p["face_width"], p["face_height"], p["face_center_y"]
@@ -220,26 +306,28 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
     hair_lit = _rgb(hair) * (hair_tex * shade)[None]
 
     lo.light = L
-    _background(lo, p, rng)
-    _back_hair(lo, p, hair_lit)
-    _neck_and_clothes(lo, p, skin_lit, rng)
+    _background(lo.as_part("background"), p, rng)
+    _back_hair(lo.as_part("hair"), p, hair_lit)
+    _neck_and_clothes(lo.as_part("neck"), p, skin_lit, rng)  # switches to "clothes" itself
     lo.skin = skin_lit
-    _ears(lo, p, skin)  # large, smooth parts: one-pixel edge ramps at the output size
-    _face(lo, p, skin)
+    _ears(lo.as_part("ears"), p, skin)  # large, smooth parts: one-pixel edge ramps at the output size
+    _face(lo.as_part("skin"), p, skin)
 
     hi = _Canvas(2 * size, p)
     hi.img = _up2(lo.img)
+    if masks:
+        hi.owner = _up2(lo.owner)
     hi.light = L
     hi.lo_maps = {"hair": hair_lit, "shade": shade, "fray": fray}
-    _freckles(hi, p, skin, rng)
-    _nose(hi, p, skin)
-    _facial_hair(hi, p, rng)
-    _mouth(hi, p, skin)
-    _eyes(hi, p, skin)
-    _brows(hi, p, hair)
-    _front_hair(hi, p)
-    _earrings(hi, p)
-    _glasses(hi, p)
+    _freckles(hi.as_part("skin"), p, skin, rng)
+    _nose(hi.as_part("nose"), p, skin)  # its folds are recorded as skin
+    _facial_hair(hi.as_part("beard"), p, rng)
+    _mouth(hi.as_part("mouth"), p, skin)
+    _eyes(hi.as_part("eyes"), p, skin)
+    _brows(hi.as_part("brows"), p, hair)
+    _front_hair(hi.as_part("hair"), p)
+    _earrings(hi.as_part("earrings"), p)
+    _glasses(hi.as_part("glasses"), p)
 
     a = hi.img
     img = (a[:, 0::2, 0::2] + a[:, 1::2, 0::2] + a[:, 0::2, 1::2] + a[:, 1::2, 1::2]) * 0.25
@@ -255,7 +343,8 @@ def render_face(params: dict, size: int = 128) -> np.ndarray:
         b = 0.25 * b[:, :-2] + 0.5 * b[:, 1:-1] + 0.25 * b[:, 2:]
         b = 0.25 * b[:, :, :-2] + 0.5 * b[:, :, 1:-1] + 0.25 * b[:, :, 2:]
         img = img + k * (img - b)
-    return np.ascontiguousarray(np.clip(img, 0.0, 1.0).transpose(1, 2, 0))
+    img = np.ascontiguousarray(np.clip(img, 0.0, 1.0).transpose(1, 2, 0))
+    return (img, _owner_to_masks(hi.owner, size)) if masks else img
 
 
 def _hair_texture(cv: _Canvas, p: dict, rng):
@@ -386,6 +475,7 @@ def _neck_and_clothes(cv, p, skin_lit, rng):
     sh = sh * (1 - 0.3 * (np.abs(u) / nw) ** 2)
     cv.paint(sl, cv.cov(d), skin_lit[(slice(None),) + sl] * sh[None])
     # shoulders and clothes
+    cv.as_part("clothes")
     sl = cv.rbox(-1.6, fcy + fh - 0.1, 1.6, 2.2)
     if sl is None:
         return
@@ -532,7 +622,9 @@ def _nose(cv, p, skin):
     for sgn in (-1, 1):  # nostrils
         sl, a = cv.ellipse(sgn * nw * 0.45, tip + 0.02, 0.023, 0.011, angle=-sgn * 18)
         cv.paint(sl, a * 0.85, skin * 0.22)
-    _folds(cv, p)
+    part = cv.part
+    _folds(cv.as_part("skin"), p)
+    cv.part = part
     sl, a = cv.ellipse(L[0] * 0.015, tip - 0.02 + L[1] * 0.01, 0.03, 0.022, soft=0.02)
     if sl is not None:  # highlight on the tip
         cv.paint(sl, a * 0.4, np.clip(cv.region(sl) * 1.25 + 0.05, 0, 1))
