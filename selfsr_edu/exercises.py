@@ -61,8 +61,13 @@ EXERCISE_IDS: dict[str, tuple[str, str]] = {
     "4.1": ("04_progressive_sr.ipynb", "fade_in"),
     "4.2": ("04_progressive_sr.ipynb", "stage_at"),
     "4.3": ("04_progressive_sr.ipynb", "cycle_loss"),
+    "5.1": ("05_real_world.ipynb", "pseudo_lr"),
+    "5.2": ("05_real_world.ipynb", "gain_over_bicubic"),
     "6.1": ("06_ablations.ipynb", "paired_interval"),
     "6.2": ("06_ablations.ipynb", "seeds_needed"),
+    "7.1": ("07_feature_maps.ipynb", "gamma_by_hand"),
+    "7.2": ("07_feature_maps.ipynb", "sobel"),
+    "7.3": ("07_feature_maps.ipynb", "pearson"),
 }
 
 
@@ -1189,3 +1194,191 @@ def _check_seeds_needed(seeds_needed) -> str:
 
 
 __all__ = ["check", "hint", "exercises", "Exercise", "CheckResult", "EXERCISE_IDS"]
+
+
+# --------------------------------------------------------------------------
+# 05_real_world: pseudo pairs, the gain over bicubic on truly degraded faces
+# --------------------------------------------------------------------------
+
+
+def _toy_degradation(lr: torch.Tensor) -> torch.Tensor:
+    """A stand-in for a trained G: a colour cast and a one-pixel horizontal smear (deterministic)."""
+    cast = lr * torch.tensor([1.05, 0.97, 0.9], dtype=lr.dtype).view(1, 3, 1, 1) + 0.02
+    return (0.5 * cast + 0.5 * cast.roll(1, dims=-1)).clamp(0, 1)
+
+
+@_exercise("pseudo_lr", "a pseudo pair's LR: what R trains on in the real-world setting",
+           "Sec. III: I_gen^L = G(I_syn^L), I_syn^L = bicubic(I^H)",
+           ("Two steps, in this order: make the clean LR the way the protocol does (PIL bicubic 64 → 16, then "
+            "8-bit: `quantise8(bicubic_pil(hr, 16))`), then degrade it with G: `G(clean_lr)`.",
+            "G works on LR faces: it never sees the HR face. Applying G to the 64×64 face and shrinking after is a "
+            "different (wrong) pipeline.",
+            "The trainer does exactly this in `stage2.draw_batch` (mode pseudo), with a frozen G."))
+def _check_pseudo_lr(make_pseudo_lr) -> str:
+    from selfsr_edu.data.io import quantise8
+    from selfsr_edu.resize import bicubic_pil
+
+    g = _gen(5)
+    hr = F.interpolate(torch.rand(3, 3, 16, 16, generator=g), size=64, mode="bilinear", align_corners=False)
+    hr = quantise8((hr + 0.06 * torch.rand(3, 3, 64, 64, generator=g)).clamp(0, 1))
+    out = _tensor(_call(make_pseudo_lr, hr.clone(), _toy_degradation), "the pseudo LR")
+    clean = quantise8(bicubic_pil(hr, 16))
+    ref = _toy_degradation(clean).double()
+    if out.shape != ref.shape:
+        raise _Wrong(f"shape {tuple(out.shape)}: the pseudo LR is a 16×16 face per HR face, N×3×16×16 = "
+                     f"{tuple(ref.shape)}")
+    if _close(out, ref, 1e-5):
+        return "G(quantise8(bicubic(HR))): the LR side of a pseudo pair, as stage2.draw_batch makes it."
+    _diagnose(out, {
+        "you returned the clean LR: G never ran. A pseudo pair's LR is G applied to the clean LR.": clean.double(),
+        "no 8-bit step before G: the clean LR of the protocol is quantised (as if saved as PNG), then degraded.":
+            _toy_degradation(bicubic_pil(hr, 16)).double(),
+        "G ran on the HR face and the result was shrunk: G is a degradation of *LR* faces (Sec. III-A); shrink "
+        "first, then degrade.": quantise8(bicubic_pil(_toy_degradation(hr), 16)).double(),
+        "the LR was made with F.interpolate (no antialiasing): the protocol's LR is PIL bicubic "
+        "(selfsr_edu.resize.bicubic_pil).": _toy_degradation(quantise8(F.interpolate(
+            hr, size=16, mode="bicubic", align_corners=False).clamp(0, 1))).double(),
+    }, 1e-5)
+    raise _Wrong(f"expected G(quantise8(bicubic_pil(hr, 16))); you are up to {float((out - ref).abs().max()):.3g} off.")
+
+
+@_exercise("gain_over_bicubic", "R's gain over bicubic on truly degraded faces, ×4", "protocol: PSNR on Y, crop = scale",
+           ("For every face: PSNR(sr, hr) − PSNR(bicubic(lr), hr), then the mean over faces. "
+            "`selfsr_edu.metrics.psnr(a, hr, crop_border=4)` gives one value per image.",
+            "×4 crops 4 pixels (the protocol crops `scale` pixels: 8 at ×8, 4 at ×4), on the Y channel.",
+            "bicubic(lr) is `bicubic_pil(lr, 64).clamp(0, 1)`: the same PIL bicubic the LR was made with."))
+def _check_gain_over_bicubic(gain) -> str:
+    from selfsr_edu.metrics import psnr
+    from selfsr_edu.resize import bicubic_pil
+
+    g = _gen(8)
+    hr = F.interpolate(torch.rand(4, 3, 16, 16, generator=g), size=64, mode="bilinear", align_corners=False)
+    hr = (hr + 0.1 * torch.rand(4, 3, 64, 64, generator=g)).clamp(0, 1)
+    lr = bicubic_pil(hr, 16).clamp(0, 1)
+    sr = (hr + 0.04 * torch.randn(4, 3, 64, 64, generator=g)).clamp(0, 1)
+    sr[:, :, :4] = (sr[:, :, :4] + 0.3).clamp(0, 1)                       # a bad border: the crop matters
+    bic = bicubic_pil(lr, 64).clamp(0, 1)
+    out = _number(_call(gain, sr.clone(), lr.clone(), hr.clone()), "the gain")
+    ref = float((psnr(sr, hr, crop_border=4) - psnr(bic, hr, crop_border=4)).mean())
+
+    def y(x):      # BT.601 luma, 8-bit, by hand: the independent reference
+        q = (x * 255).round() / 255
+        return 16 + 65.481 * q[:, 0] + 128.553 * q[:, 1] + 24.966 * q[:, 2]
+
+    def by_hand(a, crop):
+        d = (y(a) - y(hr))[:, crop:-crop, crop:-crop] if crop else y(a) - y(hr)
+        return 10 * torch.log10(255.0 ** 2 / d.double().pow(2).mean(dim=(1, 2)))
+
+    assert abs(ref - float((by_hand(sr, 4) - by_hand(bic, 4)).mean())) < 1e-3
+    if abs(out - ref) < 1e-3:
+        return f"{ref:+.3f} dB: the mean over faces of PSNR(R) − PSNR(bicubic), Y channel, 4-px crop."
+    wrong = {
+        "you cropped 8 pixels: that is the ×8 rule; at ×4 the protocol crops 4.":
+            float((psnr(sr, hr, crop_border=8) - psnr(bic, hr, crop_border=8)).mean()),
+        "no border crop: the protocol drops `scale` (here 4) pixels on each side before scoring.":
+            float((psnr(sr, hr) - psnr(bic, hr)).mean()),
+        "the PSNR is on RGB; the protocol scores the Y channel (BT.601).":
+            float((psnr(sr, hr, crop_border=4, y_channel=False) - psnr(bic, hr, crop_border=4, y_channel=False)).mean()),
+        "the sign is flipped: the gain is PSNR(R) − PSNR(bicubic).": -ref,
+    }
+    for message, value in wrong.items():
+        if abs(out - value) < 1e-3:
+            raise _Wrong(message)
+    raise _Wrong(f"expected {ref:+.3f} dB, you have {out:+.3f} dB.")
+
+
+# --------------------------------------------------------------------------
+# 07_feature_maps: γ by hand, Sobel, Pearson
+# --------------------------------------------------------------------------
+
+
+@_exercise("gamma_by_hand", "γ of the first block of level 1, without any capture machinery",
+           "Eq. 6: γ = condition branch(condition_k), condition_k = bicubic(lr) at ×2^k",
+           ("The condition of level k is the LR bicubic-upsampled to ×2^k: `R.conditions(lr)[k - 1]`.",
+            "The first block of level 1 is `R.level[0].blocks[0]`; its condition branch is "
+            "`.condition_features(condition)`.",
+            "Not the block's output (that is γ ⊙ IN(f)), and not the LR itself: γ is computed from the condition "
+            "at the level's resolution."))
+def _check_gamma_by_hand(first_gamma) -> str:
+    from selfsr_edu.inspect import capture
+    from selfsr_edu.models.sr import SelfConditionedSR
+
+    torch.manual_seed(0)
+    R = SelfConditionedSR.from_preset("tiny", depth=2).eval()       # two blocks per level
+    lr = torch.rand(2, 3, 16, 16, generator=_gen(11))
+    out = _tensor(_call(first_gamma, R, lr.clone()), "γ")
+    ref = capture(R, lr).gamma[(1, 0)].double()
+    if out.shape != ref.shape:
+        hint = (" That is the LR's size: γ lives at the level's resolution (32×32 for level 1)."
+                if out.shape[-1] == 16 else "")
+        raise _Wrong(f"shape {tuple(out.shape)}, expected {tuple(ref.shape)} (N × channels of level 1 × 32 × 32).{hint}")
+    if _close(out, ref, 1e-5):
+        return "R.level[0].blocks[0].condition_features(R.conditions(lr)[0]): the same γ the capture records."
+    conds = R.conditions(lr)
+    _diagnose(out, {
+        "that is the second block's γ: the first block of level 1 is R.level[0].blocks[0].":
+            R.level[0].blocks[1].condition_features(conds[0]).double(),
+    }, 1e-5)
+    raise _Wrong("not γ of level 1, block 0: compute R.level[0].blocks[0].condition_features on the level-1 condition.")
+
+
+@_exercise("sobel", "the Sobel edge magnitude", "Sobel: E = sqrt(G_x² + G_y²)",
+           ("G_x = [[−1, 0, 1], [−2, 0, 2], [−1, 0, 1]] (cross-correlation, as F.conv2d computes), G_y = G_xᵀ.",
+            "Pad by replicating the border pixels (F.pad(..., mode='replicate')) so the output keeps H×W and "
+            "the border shows no false edge.",
+            "The magnitude is the square root of G_x² + G_y², not |G_x| + |G_y| and not the square."))
+def _check_sobel(my_sobel) -> str:
+    import numpy as np
+    from scipy import ndimage
+
+    from selfsr_edu.inspect import sobel_magnitude
+
+    y = torch.rand(2, 1, 12, 10, generator=_gen(12)).double()
+    y[:, :, :, 5:] += 1.0                                           # a vertical edge
+    out = _tensor(_call(my_sobel, y.clone()), "E", y.shape)
+    ref = sobel_magnitude(y).double()
+    a = y.numpy()[:, 0]
+    sx = np.stack([ndimage.sobel(im, axis=1, mode="nearest") for im in a])
+    sy = np.stack([ndimage.sobel(im, axis=0, mode="nearest") for im in a])
+    assert _close(ref[:, 0], torch.from_numpy(np.hypot(sx, sy)), 1e-9)
+    if _close(out, ref, 1e-6):
+        return "sqrt(G_x² + G_y²) with replicate padding: scipy.ndimage.sobel (mode 'nearest') agrees."
+    kx = y.new_tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    gx = F.conv2d(F.pad(y, (1, 1, 1, 1), mode="replicate"), kx[None, None])
+    gy = F.conv2d(F.pad(y, (1, 1, 1, 1), mode="replicate"), kx.t()[None, None])
+    zx = F.conv2d(F.pad(y, (1, 1, 1, 1)), kx[None, None])
+    zy = F.conv2d(F.pad(y, (1, 1, 1, 1)), kx.t()[None, None])
+    _diagnose(out, {
+        "you return G_x² + G_y²: take the square root.": gx ** 2 + gy ** 2,
+        "|G_x| + |G_y| is a cheaper approximation; the exercise asks for sqrt(G_x² + G_y²).": gx.abs() + gy.abs(),
+        "zero padding: the border gets false edges (the image drops to 0 outside). Replicate the border pixels.":
+            (zx ** 2 + zy ** 2).sqrt(),
+        "only the horizontal gradient (|G_x|): add G_y, the vertical one.": gx.abs(),
+    }, 1e-6)
+    raise _Wrong(f"expected sqrt(G_x² + G_y²) with replicate padding; up to {float((out - ref).abs().max()):.3g} off.")
+
+
+@_exercise("pearson", "Pearson's correlation between a γ map and an edge or part map", "Pearson's r",
+           ("r = Σ (x − x̄)(y − ȳ) / sqrt(Σ (x − x̄)² · Σ (y − ȳ)²), over the pixels of one face.",
+            "Centre both maps first: without subtracting the means you get the cosine similarity, which a "
+            "bright map makes close to 1 whatever its shape.",
+            "Flatten each face's map (x.flatten(1)) and reduce over dim 1: one r per face."))
+def _check_pearson(my_pearson) -> str:
+    import numpy as np
+
+    g = _gen(13)
+    x = torch.rand(3, 8, 8, generator=g).double() + 2.0              # bright, as γ ≈ 1 + something is
+    y = torch.tensor([0.5, -0.5, 0.3], dtype=torch.float64).view(3, 1, 1) * x + torch.rand(3, 8, 8, generator=g).double()
+    out = _tensor(_call(my_pearson, x.clone(), y.clone()), "r", (3,))
+    ref = torch.tensor([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(x.numpy(), y.numpy())])
+    if _close(out, ref, 1e-6):
+        return f"r = {', '.join(f'{v:.3f}' for v in ref.tolist())}: numpy.corrcoef agrees."
+    xf, yf = x.flatten(1), y.flatten(1)
+    xc, yc = xf - xf.mean(1, keepdim=True), yf - yf.mean(1, keepdim=True)
+    _diagnose(out, {
+        "that is the cosine similarity: subtract each map's mean first (a bright γ map otherwise correlates "
+        "with anything).": (xf * yf).sum(1) / (xf.norm(dim=1) * yf.norm(dim=1)),
+        "that is the covariance: divide by the product of the two standard deviations.": (xc * yc).mean(1),
+        "you return |r|: keep the sign (the notebook takes |·| only after averaging over faces).": ref.abs(),
+    }, 1e-6)
+    raise _Wrong(f"expected {', '.join(f'{v:.3f}' for v in ref.tolist())}, got {', '.join(f'{v:.3f}' for v in out.tolist())}.")

@@ -13,8 +13,7 @@ from selfsr_edu import exercises as ex
 from selfsr_edu.exercises import check, hint
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["00_data.ipynb", "00_protocol.ipynb", "01_warping.ipynb", "02_degradation.ipynb",
-             "03_self_conditioned_block.ipynb", "04_progressive_sr.ipynb", "06_ablations.ipynb"]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))     # every notebook
 
 
 def ok(exercise_id, answer):
@@ -427,6 +426,77 @@ def test_registry_hints_and_listing(capsys):
     with pytest.raises(KeyError):
         check("9.9", None)
     assert "CheckResult('1.1'" in repr(check("1.1", None))
+
+
+# ---------------------------------------------------------------- 05_real_world
+def test_5_1_pseudo_lr():
+    from selfsr_edu.data.io import quantise8
+    from selfsr_edu.resize import bicubic_pil
+
+    ok("5.1", lambda hr, G: G(quantise8(bicubic_pil(hr, 16))))
+    wrong("5.1", lambda hr, G: quantise8(bicubic_pil(hr, 16)), "G never ran")
+    wrong("5.1", lambda hr, G: G(bicubic_pil(hr, 16)), "no 8-bit step")
+    wrong("5.1", lambda hr, G: quantise8(bicubic_pil(G(hr), 16)), "shrink first, then degrade")
+    wrong("5.1", lambda hr, G: G(hr), "16×16")
+    assert not check("5.1", lambda hr, G: None).answered
+
+
+def test_5_2_gain_over_bicubic():
+    from selfsr_edu.metrics import psnr
+    from selfsr_edu.resize import bicubic_pil
+
+    def gain(sr, lr, hr, crop=4, y=True):
+        bic = bicubic_pil(lr, 64).clamp(0, 1)
+        return (psnr(sr, hr, crop_border=crop, y_channel=y) - psnr(bic, hr, crop_border=crop, y_channel=y)).mean()
+
+    ok("5.2", gain)
+    wrong("5.2", lambda sr, lr, hr: gain(sr, lr, hr, crop=8), "that is the ×8 rule")
+    wrong("5.2", lambda sr, lr, hr: gain(sr, lr, hr, crop=0), "no border crop")
+    wrong("5.2", lambda sr, lr, hr: gain(sr, lr, hr, y=False), "y channel")
+    wrong("5.2", lambda sr, lr, hr: -gain(sr, lr, hr), "sign is flipped")
+
+
+# ---------------------------------------------------------------- 07_feature_maps
+def test_7_1_gamma_by_hand():
+    ok("7.1", lambda R, lr: R.level[0].blocks[0].condition_features(R.conditions(lr)[0]))
+    wrong("7.1", lambda R, lr: R.level[0].blocks[0].condition_features(lr), "that is the lr's size")
+    wrong("7.1", lambda R, lr: R.level[0].blocks[1].condition_features(R.conditions(lr)[0]), "second block")
+    wrong("7.1", lambda R, lr: R.level[1].blocks[0].condition_features(R.conditions(lr)[1]), "expected")
+
+
+def test_7_2_sobel():
+    kx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=torch.float64)
+
+    def grads(y, mode="replicate"):
+        p = F.pad(y, (1, 1, 1, 1), mode=mode) if mode == "replicate" else F.pad(y, (1, 1, 1, 1))
+        return F.conv2d(p, kx[None, None]), F.conv2d(p, kx.t()[None, None])
+
+    def sobel(y, mode="replicate"):
+        gx, gy = grads(y, mode)
+        return (gx ** 2 + gy ** 2).sqrt()
+
+    ok("7.2", sobel)
+    wrong("7.2", lambda y: sobel(y) ** 2, "square root")
+    wrong("7.2", lambda y: sobel(y, "zeros"), "zero padding")
+    wrong("7.2", lambda y: grads(y)[0].abs() + grads(y)[1].abs(), "|G_x| + |G_y|")
+    wrong("7.2", lambda y: grads(y)[0].abs(), "only the horizontal")
+
+
+def test_7_3_pearson():
+    def centred(v):
+        v = v.flatten(1)
+        return v - v.mean(1, keepdim=True)
+
+    def pearson(x, y):
+        a, b = centred(x), centred(y)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+    ok("7.3", pearson)
+    wrong("7.3", lambda x, y: (x.flatten(1) * y.flatten(1)).sum(1) / (x.flatten(1).norm(dim=1) * y.flatten(1).norm(dim=1)),
+          "cosine similarity")
+    wrong("7.3", lambda x, y: (centred(x) * centred(y)).mean(1), "covariance")
+    wrong("7.3", lambda x, y: pearson(x, y).abs(), "keep the sign")
+    assert not check("7.3", None).answered
 
 
 def _notebook_check_ids(name):

@@ -59,11 +59,13 @@ pytestmark = [
                        reason=f"Chromium not found at {CHROMIUM} (make browser-deps: apt-get install chromium)"),
 ]
 
-# JupyterLab settings for a quiet, deterministic UI: no news toast, every cell in the DOM
+# JupyterLab settings for a quiet, deterministic UI: no news toast, no kernel-picker dialog,
+# every cell in the DOM
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+        {"windowingMode": "none", "autoStartDefaultKernel": True},
 }
 
 
@@ -163,6 +165,9 @@ def _prompts(page):
 def _run_all(page, timeout):
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # the kernel took the cells: the first prompt is no longer '[ ]:' (fail fast, not after minutes)
+    page.wait_for_function("() => !/\\[ \\]/.test(document.querySelector('.jp-CodeCell .jp-InputArea-prompt')"
+                           ".textContent)", timeout=60_000)
     deadline = time.monotonic() + timeout
     while True:
         prompts = _prompts(page)
@@ -195,7 +200,10 @@ def test_widget_in_browser(lab_server, browser, notebook, shot, label, key, pres
         workspace = notebook.split(".")[0].replace("_", "-")
         page.goto(f"{lab_server['url']}/lab/workspaces/{workspace}/tree/{notebook}?token={lab_server['token']}")
         page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=SERVER_TIMEOUT * 1000)
-        # a kernel, not a kernel-picker dialog
+        # a kernel, not a kernel-picker dialog (a user would accept the notebook's own kernel)
+        page.wait_for_timeout(1000)
+        if page.locator(".jp-Dialog").count():
+            page.locator(".jp-Dialog button", has_text="Select").click()
         page.wait_for_function(
             "() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-StatusBar-TextItem')]"
             ".some(e => /Idle/.test(e.textContent) || e.getAttribute('data-status') === 'idle')",
