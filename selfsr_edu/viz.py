@@ -67,11 +67,14 @@ def plot_losses(history: Mapping[str, Sequence[float]], steps: Sequence[int] | N
 
 
 def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int = 1, ax=None,
-                scale: float = 1.0, color: str = "yellow", title: str | None = None):
+                scale: float = 1.0, color: str = "yellow", title: str | None = None,
+                key_length: float | None = None):
     """Draw one flow (2×H×W or 1×2×H×W) as arrows, over ``image`` (3×H×W) if given.
 
     Arrows point along (δx, δy) in pixels: where the content at the arrow's
-    tail moves to (``scale`` = 1 draws them at true length). Returns the axis.
+    tail moves to (``scale`` = 1 draws them at true length). A key arrow of
+    ``key_length`` pixels (default: a round number near the longest arrow; 0:
+    none) gives the scale. Returns the axis.
     """
     import matplotlib.pyplot as plt
 
@@ -88,8 +91,14 @@ def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int
     u = flow[0, ::step, ::step]
     v = flow[1, ::step, ::step]
     # angles="xy" with an inverted y axis (imshow) makes +δy point down, as in the image
-    ax.quiver(xs.numpy(), ys.numpy(), u.numpy(), v.numpy(), angles="xy", scale_units="xy",
-              scale=1.0 / scale, color=color, width=0.006)
+    q = ax.quiver(xs.numpy(), ys.numpy(), u.numpy(), v.numpy(), angles="xy", scale_units="xy",
+                  scale=1.0 / scale, color=color, width=0.006)
+    if key_length is None:        # a round length near the largest arrow
+        longest = float(flow.norm(dim=0).max())
+        key_length = float(f"{longest:.1g}") if longest > 0 else 1.0
+    if key_length > 0:            # the scale: an arrow of key_length pixels, labelled
+        ax.quiverkey(q, 0.98, 1.02, key_length, f"{key_length:g} px", labelpos="W", coordinates="axes",
+                     color=color if color not in ("yellow", "white") else "black", fontproperties={"size": 7})
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.set_aspect("equal")
@@ -98,6 +107,44 @@ def plot_quiver(flow: torch.Tensor, image: torch.Tensor | None = None, step: int
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+def flow_wheel(max_magnitude: float, size: int = 65) -> torch.Tensor:
+    """The key of :func:`~selfsr_edu.data.flows.flow_to_color`: a 3×size×size image whose pixel at
+    offset (δx, δy) from the centre has the colour of that flow, lengths up to ``max_magnitude`` pixels
+    (hue = direction, saturation = length; outside the circle: white)."""
+    from selfsr_edu.data.flows import flow_to_color
+
+    r = torch.linspace(-1, 1, size)
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    wheel = flow_to_color(torch.stack([xx, yy])[None] * max_magnitude, max_magnitude=max_magnitude)[0]
+    return torch.where((xx ** 2 + yy ** 2 <= 1)[None], wheel, torch.ones_like(wheel))
+
+
+def add_flow_key(ax, max_magnitude: float, size: float = 0.32, loc: str = "lower right"):
+    """Draw :func:`flow_wheel` as an inset of ``ax`` (fraction ``size`` of it) with its scale in pixels."""
+    from mpl_toolkits.axes_grid1.inset_locator import inset_axes
+
+    inset = inset_axes(ax, width=f"{size * 100:.0f}%", height=f"{size * 100:.0f}%", loc=loc, borderpad=0.2)
+    inset.imshow(flow_wheel(max_magnitude).permute(1, 2, 0).numpy(), extent=(-max_magnitude, max_magnitude,
+                                                                             max_magnitude, -max_magnitude))
+    inset.set_xticks([-max_magnitude, max_magnitude]); inset.set_yticks([])
+    inset.tick_params(labelsize=5, pad=1)
+    inset.set_xlabel("δx, px", fontsize=5, labelpad=0)
+    return inset
+
+
+def show_map(ax, values, title: str | None = None, cmap: str = "magma", **kw):
+    """``imshow`` a single-channel map (H×W) with its colour bar beside it; returns the image."""
+    import matplotlib.pyplot as plt
+
+    values = values.detach().float().cpu().numpy() if torch.is_tensor(values) else values
+    im = ax.imshow(values, cmap=cmap, interpolation="nearest", **kw)
+    plt.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=6)
+    ax.set_xticks([]); ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return im
 
 
 # What R learned: γ maps (Fig. 9), edges vs face parts, failure cases (Fig. 10); see selfsr_edu.inspect
