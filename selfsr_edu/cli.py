@@ -318,7 +318,7 @@ def _upscale(args) -> int:
             raise FileNotFoundError(f"input image {src} does not exist or is not a file")
     jobs = [photo.plan(src, load_image(src), lr_size=cfg.lr_size, stage=stage, out_dir=args.out_dir,
                        detect=args.detect, faces_only=args.faces_only, max_pixels=args.max_pixels,
-                       upsample=args.upsample, min_score=args.min_score)
+                       upsample=args.upsample, min_score=args.min_score, R=R)
             for src in sources]                              # every input checked before anything is written
     photo.check_targets(jobs)
     for job in jobs:

@@ -2,7 +2,8 @@
 
 R only knows aligned low-resolution faces (16×16 in the DIC ×8 setting). For a photo:
 
-1. find the faces and their 5 landmarks (:func:`selfsr_edu.data.faces.detect_faces`);
+1. find the faces and their 5 landmarks (:func:`selfsr_edu.data.faces.find_faces`: dlib's HOG detector,
+   and OpenCV's cascade for faces too small for it);
 2. align each to R's input grid: warp to the HR grid (``lr_size · 2^stage``), shrink with PIL
    bicubic to ``lr_size`` and round to 8 bits, as the training LR was made
    (:func:`~selfsr_edu.data.faces.align_face`);
@@ -35,6 +36,9 @@ from selfsr_edu.data.faces import MIN_SCORE
 #: a float tensor. Assumed.
 MAX_PIXELS = 40_000_000
 
+#: HOG's score threshold on R's output that confirms a small-face candidate (see confirm_small_faces).
+SMALL_FACE_CONFIRM = -0.5
+
 #: In ``--no-detect`` mode inputs are taken as aligned LR faces; larger than this many times
 #: ``lr_size`` a side they are refused as surely not one.
 NO_DETECT_LIMIT = 4
@@ -61,7 +65,7 @@ class Job:
 
 def plan(source, image: torch.Tensor, *, lr_size: int, stage: int, out_dir, detect: bool = True,
          faces_only: bool = False, max_pixels: int = MAX_PIXELS, upsample: int | None = None,
-         min_score: float | None = None) -> Job:
+         min_score: float | None = None, R=None) -> Job:
     """Decide what to do with one input ``image`` (3×H×W, read from ``source``) and check it can be
     done: its size (``--no-detect``: at most ``NO_DETECT_LIMIT · lr_size`` a side), the output's
     pixel budget (photo mode), and that it has a face (photo modes). Raises ValueError naming the
@@ -83,12 +87,13 @@ def plan(source, image: torch.Tensor, *, lr_size: int, stage: int, out_dir, dete
     min_score = MIN_SCORE if min_score is None else min_score
     try:
         upsample = fc.auto_upsample(h, w) if upsample is None else upsample
-        found = fc.detect_faces(image, upsample=upsample, min_score=min_score)
+        found = fc.find_faces(image, upsample=upsample, min_score=min_score)
+        found = [f for f, keep in zip(found, confirm_small_faces(R, image, found, lr_size, stage)) if keep]
     except ImportError as exc:
         raise ImportError(f"{source} is {w}×{h}, larger than R's {lr_size}×{lr_size} input, so its faces must be "
                           f"found first: {exc}. Or crop and align the face yourself and pass --no-detect") from exc
     if not found:
-        raise ValueError(f"{source} is {w}×{h} and dlib's face detector found no face in it (upsampled "
+        raise ValueError(f"{source} is {w}×{h} and no face was found in it (neither dlib's HOG detector nor OpenCV's small-face cascade) (upsampled "
                          f"{upsample}×, min score {min_score}). Crop and "
                          f"align the face first (data_scripts/align_faces.py), or pass --no-detect if it already "
                          f"is an aligned face crop")
@@ -125,7 +130,9 @@ def describe(job: Job, lr_size: int) -> str:
         lines = [f"{head} -> {n} face crop{'s' * (n != 1)} of {ow}×{oh}, the photo left alone"]
     for k, (face, target) in enumerate(zip(job.faces, job.targets if job.mode == "faces" else [None] * n), 1):
         side = fc.crop_side_in_photo(fc.alignment_transform(face.landmarks))
-        line = (f"  face {k}: box {face.box}, score {face.score:.2f}; its aligned crop spans {side:.0f} px of the "
+        found_by = f"score {face.score:.2f}" if face.score == face.score else "small-face cascade"
+        box = tuple(round(float(v), 1) for v in face.box)
+        line = (f"  face {k}: box {box}, {found_by}; its aligned crop spans {side:.0f} px of the "
                 f"photo -> R's {lr_size}×{lr_size} input" + (f" -> {target}" if target else ""))
         if side > 2 * lr_size:
             line += (f" (note: shrunk {side / lr_size:.0f}× to fit R's input, so its ×{job.scale} face has less "
@@ -145,6 +152,28 @@ def align_for_sr(image: torch.Tensor, faces: list, lr_size: int, stage: int):
         crops.append(quantise8(crop))
         transforms.append(T)
     return torch.stack(crops), transforms
+
+
+def confirm_small_faces(R, image: torch.Tensor, faces: list, lr_size: int, stage: int,
+                        threshold: float = SMALL_FACE_CONFIRM) -> list[bool]:
+    """Which faces to keep: every HOG face; a small-face candidate (``score`` NaN, from OpenCV's cascade,
+    which also fires on textures) only if dlib's HOG detector finds a face in *R's output* for it.
+
+    A real 8-px face comes out of R as a 128-px face that HOG can see; a textured patch comes out as a
+    texture. Measured on six 16-px SynthFaces in a scene: HOG scores −0.19 to 1.34 on R's faces; on the
+    cascade's false faces in two random-noise images and the astronaut photo: nothing above −0.5
+    (``threshold``, assumed). Without ``R`` small candidates are dropped."""
+    small = [k for k, f in enumerate(faces) if f.score != f.score]
+    keep = [f.score == f.score for f in faces]
+    if not small or R is None:
+        return keep
+    dlib_mod, path = fc._dlib()
+    detector, _ = fc._models(str(path))
+    sr, _, _ = super_resolve_faces(R, image, [faces[k] for k in small], lr_size, stage)
+    for k, face in zip(small, sr):
+        _, scores, _ = detector.run(fc._as_uint8(face), 1, float(threshold))
+        keep[k] = len(scores) > 0
+    return keep
 
 
 def super_resolve_faces(R, image: torch.Tensor, faces: list, lr_size: int, stage: int):

@@ -86,6 +86,10 @@ FEATHER = 0.25
 #: HOG detector only finds faces about 80 px wide, 40 px after one upsampling, 20 px after two.
 MIN_SCORE = 0.2
 AUTO_UPSAMPLE_PIXELS = 16_000_000
+#: The largest face box (photo pixels) :func:`detect_small_faces` looks for by default (larger ones are
+#: HOG's) and the cascade weight it needs (assumed; see there).
+SMALL_FACE_MAX = 40
+SMALL_FACE_MIN_WEIGHT = 1.0
 
 _EXTRA = "pip install 'selfsr_edu[faces]'"
 _PREDICTOR = "shape_predictor_5_face_landmarks.dat"
@@ -182,6 +186,73 @@ def detect_faces(image, upsample: int | None = None, min_score: float = MIN_SCOR
         pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
         faces.append(Face((rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1), pts, float(score)))
     return sorted(faces, key=lambda f: (f.box[0], f.box[1]))
+
+
+def detect_small_faces(image, max_side: float = SMALL_FACE_MAX, min_weight: float = SMALL_FACE_MIN_WEIGHT,
+                       budget: int = AUTO_UPSAMPLE_PIXELS) -> list[Face]:
+    """Faces too small for the HOG detector (boxes of about 6 to ``max_side`` pixels), left to right.
+
+    R's sweet spot is a face whose aligned crop spans about 16 px (its box about 8 px); dlib's HOG
+    window is 80 px, so it misses these even upsampled 4×. OpenCV's Viola-Jones cascade
+    (``haarcascade_frontalface_default.xml``, shipped inside ``cv2``) was trained on 24×24 faces:
+    the image is upsampled (bicubic) by ``f = min(4, sqrt(budget / pixels))`` so an 8-px box
+    becomes ≈ 32 px, the cascade scans scales 1.03 apart with 3 neighbours (assumed: on a scene of
+    six 16-px SynthFaces these found all six and nothing else; 1.05 missed one); a box is kept when the
+    cascade's last-stage weight is at least ``min_weight`` (assumed 1.0: the six faces scored 1.9–5.1,
+    a false face in the astronaut photo 0.75). dlib's 5-point predictor places the landmarks inside
+    each box on the same upsampled image. ``Face.score`` is NaN: the weight is on another scale.
+    """
+    try:
+        cv2 = importlib.import_module("cv2")
+    except ImportError as exc:
+        raise ImportError(f"small-face detection needs OpenCV (opencv-python-headless): {_EXTRA}") from exc
+    dlib, path = _dlib()
+    _, predictor = _models(str(path))
+    arr = _as_uint8(image)
+    h, w = arr.shape[:2]
+    f = max(1.0, min(4.0, math.sqrt(budget / max(h * w, 1))))
+    up = cv2.resize(arr, (round(w * f), round(h * f)), interpolation=cv2.INTER_CUBIC) if f > 1 else arr
+    cascade = _cascade(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+    boxes, _, weights = cascade.detectMultiScale3(cv2.cvtColor(up, cv2.COLOR_RGB2GRAY), scaleFactor=1.03,
+                                                  minNeighbors=3, minSize=(24, 24),
+                                                  maxSize=(int(max_side * f), int(max_side * f)), outputRejectLevels=True)
+    faces = []
+    for (x, y, bw, bh), weight in zip(boxes if len(boxes) else [], weights if len(boxes) else []):
+        if float(weight) < min_weight or bw / f > max_side:
+            continue
+        shape = predictor(up, dlib.rectangle(int(x), int(y), int(x + bw), int(y + bh)))
+        pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64) / f
+        faces.append(Face((x / f, y / f, (x + bw) / f, (y + bh) / f), pts, float("nan")))
+    return sorted(faces, key=lambda fc: (fc.box[0], fc.box[1]))
+
+
+@lru_cache(maxsize=1)
+def _cascade(path: str):
+    import cv2
+
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise ImportError(f"OpenCV's face cascade {path} is missing or unreadable; reinstall opencv: {_EXTRA}")
+    return cascade
+
+
+def _overlaps(a: tuple, b: tuple) -> bool:
+    """Whether the centre of box ``a`` lies inside box ``b`` or the other way round."""
+    inside = lambda p, q: q[0] <= (p[0] + p[2]) / 2 <= q[2] and q[1] <= (p[1] + p[3]) / 2 <= q[3]
+    return inside(a, b) or inside(b, a)
+
+
+def find_faces(image, upsample: int | None = None, min_score: float = MIN_SCORE, small: bool = True) -> list[Face]:
+    """Every face: :func:`detect_faces` (dlib HOG) plus, with ``small``, :func:`detect_small_faces` for
+    the faces smaller than HOG can see at this ``upsample`` (a small box inside, or holding, a HOG box
+    is the same face: dropped)."""
+    arr = _as_uint8(image)
+    upsample = auto_upsample(arr.shape[0], arr.shape[1]) if upsample is None else upsample
+    found = detect_faces(arr, upsample, min_score)
+    if small:           # HOG sees faces of 80 / 2^upsample px and more; the cascade looks below that
+        small_faces = detect_small_faces(arr, max_side=max(12.0, 80 / 2 ** upsample))
+        found += [s for s in small_faces if not any(_overlaps(s.box, f.box) for f in found)]
+    return sorted(found, key=lambda fc: (fc.box[0], fc.box[1]))
 
 
 # --------------------------------------------------------------------------- the similarity transform
