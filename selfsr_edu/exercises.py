@@ -41,12 +41,12 @@ import torch.nn.functional as F
 # --------------------------------------------------------------------------
 
 EXERCISE_IDS: dict[str, tuple[str, str]] = {
-    "0.1": ("00_data.ipynb", "make_lr"),
-    "0.2": ("00_data.ipynb", "colour_cast"),
-    "0.3": ("00_data.ipynb", "rate_standard_error"),
-    "P.1": ("00_protocol.ipynb", "rgb_to_y"),
-    "P.2": ("00_protocol.ipynb", "psnr"),
-    "P.3": ("00_protocol.ipynb", "bicubic_baseline"),
+    "0.1": ("00_task_and_data.ipynb", "make_lr"),
+    "0.2": ("00_task_and_data.ipynb", "colour_cast"),
+    "0.3": ("00_task_and_data.ipynb", "rate_standard_error"),
+    "P.1": ("00_task_and_data.ipynb", "rgb_to_y"),
+    "P.2": ("00_task_and_data.ipynb", "psnr"),
+    "P.3": ("00_task_and_data.ipynb", "bicubic_baseline"),
     "1.1": ("01_warping.ipynb", "warp"),
     "1.2": ("01_warping.ipynb", "warp_by_hand"),
     "1.3": ("01_warping.ipynb", "motion_blur"),
@@ -246,7 +246,7 @@ def _gen(seed: int) -> torch.Generator:
 
 
 # --------------------------------------------------------------------------
-# 00_data: the paired LR, the wild degradation, attribute rates
+# 00_task_and_data, part 2: the paired LR, the wild degradation, attribute rates
 # --------------------------------------------------------------------------
 
 
@@ -279,7 +279,7 @@ def _check_make_lr(make_lr) -> str:
     matlab = quantise8(imresize(hr, 1 / 8)).double()
     if _close(out, matlab, 1e-6) or _close(out, imresize(hr, 1 / 8).double(), 1e-6):
         raise _Wrong("this is MATLAB's imresize (mirrored borders); the DIC face protocol makes its LR with PIL "
-                     "bicubic — notebook 00_protocol measures the difference.")
+                     "bicubic — notebook 00 (part 1) measures the difference.")
     diff = (out - ref).abs() * 255
     if float(diff.mean()) < 0.2:
         raise _Wrong(f"very close to PIL (mean difference {float(diff.mean()):.2f} levels) but up to "
@@ -351,7 +351,7 @@ def _check_rate_standard_error(standard_error) -> str:
 
 
 # --------------------------------------------------------------------------
-# 00_protocol: Y channel, PSNR, the bicubic baseline
+# 00_task_and_data, part 1: Y channel, PSNR, the bicubic baseline
 # --------------------------------------------------------------------------
 
 _PRIMARIES = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1.0, 1.0, 1.0], [0, 0, 0], [0.2, 0.5, 0.7]])

@@ -69,6 +69,7 @@ def test_notebooks_are_numbered_and_unique():
     names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     numbers = [n.split("_", 1)[0] for n in names]
     assert all(re.fullmatch(r"\d\d", k) for k in numbers), names
+    assert [int(k) for k in numbers] == list(range(len(names))), f"numbers must be 00, 01, ... with no gap or twin: {names}"
 
 
 def test_cli_help_lists_verbs():

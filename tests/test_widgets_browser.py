@@ -31,8 +31,8 @@ WIDGETS = [
     ("01_warping.ipynb", "01_flow.png", "rotation", "ArrowRight", 10, 10.0),
     ("02_degradation.ipynb", "02_disturbance.png", "magnitude", "ArrowRight", 5, 2.0),
     ("03_self_conditioned_block.ipynb", "03_gamma.png", "channel", "ArrowRight", 5, 5),
-    ("00_protocol.ipynb", "00_crop.png", "crop", "ArrowLeft", 2, 0),
-    ("00_data.ipynb", "00_browse.png", "face", "ArrowRight", 3, 3),
+    ("00_task_and_data.ipynb", "00_crop.png", "crop", "ArrowLeft", 2, 0),
+    ("00_task_and_data.ipynb", "00_browse.png", "face", "ArrowRight", 3, 3),
 ]
 # ---------------------------------------------------------------------------------------
 
