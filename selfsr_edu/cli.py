@@ -64,6 +64,9 @@ def _data_flags(p: argparse.ArgumentParser, default: str, default_help: str, lr_
                                                    "--n-eval held out, sorted by name)")
     p.add_argument("--root", help="--data celeba: the folder that holds celeba/ (img_align_celeba/ and the list files)")
     p.add_argument("--lr-dir", *(["--real-lr-dir"] if lr_dest == "real_lr_dir" else []), dest=lr_dest, help=lr_help)
+    p.add_argument("--resize", action="store_true", default=None,
+                   help="--data folder: cut faces of another size to their centre square and resize them (PIL "
+                        "bicubic); without it they are an error that lists them")
     p.add_argument("--download", action="store_true",
                    help="--data celeba: download CelebA into --root first (needs a network; never done unasked)")
 

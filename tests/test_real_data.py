@@ -169,3 +169,17 @@ def test_crop_face_refuses_unaligned_images():
 
     with pytest.raises(ValueError, match="expected an aligned CelebA image"):
         crop_face(torch.rand(3, 200, 200), "x.jpg")
+
+
+def test_folder_of_wrong_size_faces_is_an_error_unless_resize(tmp_path, capsys):
+    hr = tmp_path / "hr"
+    _face_folder(hr, 5)
+    save_image(torch.rand(3, 150, 140), hr / "odd.png")
+    base = ["train-sr", "--data", "folder", "--hr-dir", str(hr), "--n-test", "2", "--out", str(tmp_path / "r")] + SR_ARGS
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "1 of 6 images are not 128×128" in err and "odd.png (140×150)" in err and "--resize" in err
+    assert not (tmp_path / "r").exists()
+    assert main(base + ["--resize"]) == 0
+    assert "resized 1 of 6 images to 128×128" in capsys.readouterr().err
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["config"]["resize"] is True

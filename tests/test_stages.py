@@ -134,11 +134,11 @@ def test_cli_snapshot_and_folders(tmp_path, capsys):
     out = tmp_path / "folders"
     folder_args = ["train-degradation", "--data", "folder", "--hr-dir", str(tmp_path / "hr"), "--real-lr-dir",
                    str(tmp_path / "real"), "--out", str(out), "--iterations", "2", "--batch", "2", "--n-eval", "2",
-                   "--no-progress"]
+                   "--no-progress", "--resize"]
     assert main(folder_args) == 0
     assert read_run_record(out)["config"]["hr_dir"] == str(tmp_path / "hr")
     assert "truth_l1" not in json.loads((out / "metrics.json").read_text())["generated"]
-    assert main(folder_args[:-3] + ["--n-eval", "5", "--overwrite"]) == 2
+    assert main(folder_args[:-4] + ["--n-eval", "5", "--resize", "--overwrite"]) == 2
     assert "need more than n_eval" in capsys.readouterr().err and (out / "metrics.json").exists()
 
 

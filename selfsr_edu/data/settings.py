@@ -195,21 +195,39 @@ def load_wild_lr(n_train: int, n_eval: int, hr_size: int = 64, lr_size: int = 16
     return data
 
 
-def folder_faces(folder: str, size: int, flag: str = "--hr-dir") -> torch.Tensor:
-    """Every image of a folder (:class:`~selfsr_edu.data.datasets.FaceFolder`: sorted by path, centre
-    square, PIL bicubic to ``size``) as an N×3×size×size uint8 tensor; every file is decoded first."""
-    from selfsr_edu.data.datasets import FaceFolder
+def folder_faces(folder: str, size: int, flag: str = "--hr-dir", resize: bool = False) -> torch.Tensor:
+    """Every image of a folder (:class:`~selfsr_edu.data.datasets.FaceFolder`, sorted by path) as an
+    N×3×size×size uint8 tensor; every file is decoded first. Images of another size are an error that
+    lists them, unless ``resize`` (``--resize``): then each is cut to its centre square and PIL-bicubic
+    resized, and a line on stderr says how many were."""
+    import sys
+
+    from selfsr_edu.data.datasets import FaceFolder, center_square
 
     try:
-        ds = FaceFolder(folder, size=size)
+        ds = FaceFolder(folder, size=None)
         ds.validate()
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         raise type(exc)(f"{flag}: {exc}") from None
-    return torch.stack([to_uint8(ds[i]) for i in range(len(ds))])
+    faces, wrong = [], []
+    for i, path in enumerate(ds.files):
+        image = ds[i]
+        if image.shape[-2:] != (size, size):
+            wrong.append(f"{path.name} ({image.shape[-1]}×{image.shape[-2]})")
+            image = bicubic_pil(center_square(image)[None], size)[0].clamp(0, 1) if resize else image
+        faces.append(to_uint8(image) if image.shape[-2:] == (size, size) else None)
+    if wrong and not resize:
+        raise ValueError(f"{flag} {folder}: {len(wrong)} of {len(ds)} images are not {size}×{size}, e.g. "
+                         f"{', '.join(wrong[:3])}; pass --resize to cut each to its centre square and resize it "
+                         "(PIL bicubic), or prepare them first (data_scripts/prepare_dic.py)")
+    if wrong:
+        print(f"{flag} {folder}: resized {len(wrong)} of {len(ds)} images to {size}×{size} (centre square, "
+              "PIL bicubic)", file=sys.stderr)
+    return torch.stack(faces)
 
 
 def hr_faces(data: str, split: str, n: int, size: int, hr_dir: str | None = None, root: str | None = None,
-             n_test: int = 0, download: bool = False) -> torch.Tensor:
+             n_test: int = 0, download: bool = False, resize: bool = False) -> torch.Tensor:
     """HR faces (uint8) of your own data for a ``split``: ``"folder"``: the folder's images, the last
     ``n_test`` (sorted by path) held out as ``test``, the first ``n`` of the rest for ``train``;
     ``"celeba"``: :func:`~selfsr_edu.data.celeba.celeba_faces` (its official partitions)."""
@@ -217,7 +235,7 @@ def hr_faces(data: str, split: str, n: int, size: int, hr_dir: str | None = None
         from selfsr_edu.data.celeba import celeba_faces
 
         return celeba_faces(root, split, size, n, download)
-    faces = folder_faces(hr_dir, size)
+    faces = folder_faces(hr_dir, size, resize=resize)
     if len(faces) <= n_test:
         raise ValueError(f"--hr-dir {hr_dir} has {len(faces)} images; need more than the {n_test} held out")
     return faces[len(faces) - n_test:] if split == "test" else faces[:len(faces) - n_test][:n]
@@ -231,21 +249,21 @@ def sr_data(cfg, split: str) -> dict:
     n = cfg.n_train if split == "train" else cfg.n_test
     if cfg.data == "synthfaces":
         return sr_pairs(cfg.mode, split, n, cfg.levels, cfg.lr_size, cfg.data_seed)
-    hr = hr_faces(cfg.data, split, n, cfg.hr_size, cfg.hr_dir, cfg.root, cfg.n_test)
+    hr = hr_faces(cfg.data, split, n, cfg.hr_size, cfg.hr_dir, cfg.root, cfg.n_test, resize=cfg.resize)
     lr = to_uint8(bicubic_pil(hr.float() / 255, cfg.lr_size))
     if split == "train" and cfg.mode == "unpaired" and cfg.lr_dir:
-        real = folder_faces(cfg.lr_dir, cfg.lr_size, "--lr-dir")
+        real = folder_faces(cfg.lr_dir, cfg.lr_size, "--lr-dir", cfg.resize)
         lr = real[torch.arange(len(hr)) % len(real)]
     return {"lr": lr, "hr": hr}
 
 
 def load_folder_lr(hr_dir, real_lr_dir: str, n_eval: int, hr_size: int = 64,
-                   lr_size: int = 16) -> dict[str, torch.Tensor]:
+                   lr_size: int = 16, resize: bool = False) -> dict[str, torch.Tensor]:
     """Stage 1 on your own faces: clean LR = PIL bicubic of the HR faces (8-bit; ``hr_dir`` a folder, or
     a uint8 tensor of HR faces, e.g. from CelebA), real LR = the images of ``real_lr_dir`` at ``lr_size``.
     The last ``n_eval`` of each are held out. No ``eval_true``: real data has no known degradation."""
-    hr = hr_dir if torch.is_tensor(hr_dir) else folder_faces(hr_dir, hr_size)
-    real_t = folder_faces(real_lr_dir, lr_size, "--lr-dir").float() / 255
+    hr = hr_dir if torch.is_tensor(hr_dir) else folder_faces(hr_dir, hr_size, resize=resize)
+    real_t = folder_faces(real_lr_dir, lr_size, "--lr-dir", resize).float() / 255
     for name, n in (("HR faces", len(hr)), (f"--lr-dir {real_lr_dir}", len(real_t))):
         if n <= n_eval:
             raise ValueError(f"{name}: {n} images; need more than n_eval={n_eval}")

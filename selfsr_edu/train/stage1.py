@@ -36,6 +36,7 @@ class Config(RunConfig):
     hr_dir: str | None = None           # data folder: HR faces (clean LR = their PIL bicubic downscale)
     root: str | None = None             # data celeba: the folder holding celeba/
     real_lr_dir: str | None = None      # data folder/celeba: real wild LR faces (unpaired)
+    resize: bool = False                # folders: resize faces of another size (else an error listing them)
     data_file: str | None = None        # a .pt snapshot of SynthFaces-wild: read if present, else written
     n_train: int = 8192
     n_eval: int = 512                   # held-out items for evaluation and sample grids
@@ -82,8 +83,8 @@ def load_data(cfg: Config) -> dict[str, torch.Tensor]:
     from selfsr_edu.data.settings import hr_faces, load_folder_lr, load_wild_lr
 
     if cfg.data != "synthfaces-wild":
-        hr = hr_faces(cfg.data, "train", cfg.n_train + cfg.n_eval, cfg.hr_size, cfg.hr_dir, cfg.root)
-        return load_folder_lr(hr, cfg.real_lr_dir, cfg.n_eval, cfg.hr_size, cfg.lr_size)
+        hr = hr_faces(cfg.data, "train", cfg.n_train + cfg.n_eval, cfg.hr_size, cfg.hr_dir, cfg.root, resize=cfg.resize)
+        return load_folder_lr(hr, cfg.real_lr_dir, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.resize)
     return load_wild_lr(cfg.n_train, cfg.n_eval, cfg.hr_size, cfg.lr_size, cfg.data_seed, cfg.progress,
                         snapshot=cfg.data_file)
 

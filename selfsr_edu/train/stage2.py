@@ -63,6 +63,7 @@ class Config(RunConfig):
     hr_dir: str | None = None
     root: str | None = None
     lr_dir: str | None = None           # unpaired: real LR faces for the LR side (else the HR faces' bicubic LR)
+    resize: bool = False                # folders: resize faces of another size (else an error listing them)
 
     def validate(self) -> "Config":
         super().validate()
