@@ -83,6 +83,8 @@ def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool, thre
     if name == "paper" and row.sr.get("mode") == "unpaired":
         name = "unpaired"
     over = {**extra, **row.sr}
+    if row.degradation is not None:           # the row's own stage-1 run, trained first by run_seed
+        over["degradation"] = str(Path(out).parent / "degradation")
     if row.sr.get("levels") == 2 and name not in ("realworld",):
         over.setdefault("growth", tuple(stage2.SCHEDULES[name].get("growth", (0, 0)))[:1])
     return stage2.schedule(name, out=str(out), seed=seed, progress=progress, threads=threads, **over)
