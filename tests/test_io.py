@@ -150,3 +150,18 @@ def test_16_bit_rgb_png_keeps_its_precision(tmp_path):
     assert loaded.dtype == torch.float32 and loaded.shape == (3, 12, 10)
     expected = torch.from_numpy(rgb.astype(np.float64) / 65535).permute(2, 0, 1).float()
     assert torch.equal(loaded, expected)                # all 16 bits survive, not 8
+
+
+def test_save_image_refuses_nan_and_non_float(tmp_path):
+    import pytest
+    import torch
+
+    from selfsr_edu.data.io import save_image
+
+    bad = torch.rand(3, 8, 8)
+    bad[0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"nan\.png not written: the image holds NaN"):
+        save_image(bad, tmp_path / "nan.png")
+    with pytest.raises(ValueError, match=r"u8\.png not written: .*float tensor.*torch\.uint8"):
+        save_image(torch.zeros(3, 8, 8, dtype=torch.uint8), tmp_path / "u8.png")
+    assert not any(tmp_path.iterdir())

@@ -147,6 +147,11 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, overwrite: bool = F
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"save_image writes PNG only (lossless); got {path}")
+    if not torch.is_tensor(image) or not image.is_floating_point():
+        raise ValueError(f"{path} not written: save_image takes a float tensor in [0, 1], got "
+                         f"{image.dtype if torch.is_tensor(image) else type(image).__name__} (divide uint8 by 255)")
+    if not torch.isfinite(image).all():
+        raise ValueError(f"{path} not written: the image holds NaN/inf values (a diverged model or damaged weights?)")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
