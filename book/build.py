@@ -94,6 +94,36 @@ def _cell_label(nb, index: int) -> str:
     return f"cell {index + 1} of {len(nb.cells)} (code cell {code_no}: {first.strip()[:70]!r})"
 
 
+class _SlicedPollClient(NotebookClient):
+    """nbclient, waiting for each cell's reply in 1-second slices.
+
+    Measured here: after an ``interact`` cell the kernel went idle (its execution count had moved on)
+    while nbclient kept waiting in one ``shell_channel.get_msg(timeout=600)`` call, and got the reply
+    only when that timeout ran out: a cell of seconds took 600 s (known upstream as jupyter/nbclient
+    #312). Asking again every second lets a stuck reply through at the next poll; the cell's own
+    ``timeout`` still applies (the slices never go past its deadline)."""
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        channel = kc.shell_channel
+        get_msg = channel.get_msg
+
+        async def sliced(timeout=None):
+            import queue
+
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                left = None if deadline is None else deadline - time.monotonic()
+                try:
+                    return await get_msg(timeout=1.0 if left is None else max(0.0, min(1.0, left)))
+                except queue.Empty:
+                    if left is not None and left <= 1.0:
+                        raise
+
+        channel.get_msg = sliced
+        return kc
+
+
 def execute(path: Path, timeout: int, kernel: str) -> tuple[nbformat.NotebookNode, float, str]:
     """Run every cell of ``path`` in a fresh kernel: the executed notebook, seconds, and a note
     (kernel start, slowest cell)."""
@@ -105,7 +135,7 @@ def execute(path: Path, timeout: int, kernel: str) -> tuple[nbformat.NotebookNod
         current["index"] = cell_index
         starts[cell_index] = time.perf_counter()
 
-    client = NotebookClient(
+    client = _SlicedPollClient(
         nb, timeout=timeout, kernel_name=kernel, store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}}, on_cell_start=on_cell_start,
     )
