@@ -8,7 +8,11 @@ loading them executes no code.
 
 Names: ``"small-scb"`` and ``"small-concat"`` (R, ×8, trained on SynthFaces, paired DIC
 protocol); ``"ff-idt"`` (the stage-1 flow-field G, FF + Idt) and ``"cyc"`` (the CycleGAN
-baseline of Table III) on SynthFaces-wild. ``benchmarks/register_reference.py`` adds a
+baseline of Table III) on SynthFaces-wild; ``"wild-vanilla"`` and ``"wild-ff-idt"`` (R, ×4, the
+real-world setting: trained on clean bicubic pairs, or on the pseudo pairs of an FF + Idt G;
+Table III's Vanilla and FF + Idt rows, notebook 05). An R trained in the wild setting is scored
+on the truly degraded held-out faces (its ``mode`` is ``pseudo``), where beating bicubic is a
+result, not a given. ``benchmarks/register_reference.py`` adds a
 trained run to the registry.
 """
 from __future__ import annotations
