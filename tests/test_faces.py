@@ -16,19 +16,13 @@ from selfsr_edu.cli import main
 from selfsr_edu.data import faces as fc
 from selfsr_edu.data.io import load_image, save_image
 from selfsr_edu.resize import bicubic_pil
+from test_cli import one_error_line
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_FACES = importlib.util.find_spec("dlib") is not None and importlib.util.find_spec("face_recognition_models")
 needs_faces = pytest.mark.skipif(not HAS_FACES, reason="needs the faces extra (dlib-bin, face-recognition-models)")
 
 
-def one_error_line(capsys, *words):
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
-    for w in words:
-        assert w in lines[0], (w, lines[0])
-    return lines[0]
 
 
 def pose(theta, s, tx, ty):

@@ -106,10 +106,11 @@ class Face(NamedTuple):
 
 # --------------------------------------------------------------------------- dlib and its models
 
-def _dlib():
-    """The ``dlib`` module and the 5-point predictor's path, or an ImportError naming the extra.
+def _dlib(model: str = _PREDICTOR):
+    """The ``dlib`` module and the path of one of ``face_recognition_models``' files (default: the
+    5-point predictor), or an ImportError naming the extra.
 
-    The predictor is located with :func:`importlib.util.find_spec` rather than by importing
+    The file is located with :func:`importlib.util.find_spec` rather than by importing
     ``face_recognition_models``: its ``__init__`` imports ``pkg_resources``, which setuptools ≥ 81
     no longer ships (its own ``pose_predictor_five_point_model_location()`` is this same path).
     """
@@ -121,7 +122,7 @@ def _dlib():
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(f"face landmarks need the face_recognition_models package (dlib's model files), which "
                           f"is not installed: {_EXTRA}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / _PREDICTOR
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / model
     if not path.is_file():
         raise ImportError(f"{path} is missing from face_recognition_models; reinstall it: {_EXTRA}")
     return dlib, path

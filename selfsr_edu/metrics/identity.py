@@ -25,16 +25,13 @@ descriptor distances are larger than on photos: compare variants with each other
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from selfsr_edu.resize import bicubic_pil
 
-_EXTRA = "pip install 'selfsr_edu[faces]'"
 DLIB_SAME_PERSON = 0.6
 
 
@@ -51,25 +48,17 @@ def pixel_features(faces: torch.Tensor, size: int = 8) -> torch.Tensor:
 
 
 def _dlib_models():
-    try:
-        dlib = importlib.import_module("dlib")
-    except ImportError as exc:
-        raise ImportError(f"dlib face descriptors need dlib (the dlib-bin wheel): {_EXTRA}") from exc
-    spec = importlib.util.find_spec("face_recognition_models")      # not imported: it needs pkg_resources
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"dlib face descriptors need face_recognition_models (dlib's model files): {_EXTRA}")
-    models = Path(list(spec.submodule_search_locations)[0]) / "models"
-    return _load(str(models / "shape_predictor_5_face_landmarks.dat"),
-                 str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+    """dlib, its 5-point predictor (shared with face detection) and the face-recognition network."""
+    from selfsr_edu.data import faces
+
+    _, predictor_path = faces._dlib()
+    dlib, recogniser_path = faces._dlib("dlib_face_recognition_resnet_model_v1.dat")
+    return dlib, faces._models(str(predictor_path))[1], _recogniser(str(recogniser_path))
 
 
 @lru_cache(maxsize=1)
-def _load(predictor: str, recogniser: str):
-    dlib = importlib.import_module("dlib")
-    for path in (predictor, recogniser):
-        if not Path(path).is_file():
-            raise ImportError(f"{path} is missing from face_recognition_models; reinstall it: {_EXTRA}")
-    return dlib, dlib.shape_predictor(predictor), dlib.face_recognition_model_v1(recogniser)
+def _recogniser(path: str):
+    return importlib.import_module("dlib").face_recognition_model_v1(path)
 
 
 def dlib_available() -> bool:
