@@ -124,9 +124,11 @@ class _SlicedPollClient(NotebookClient):
         return kc
 
 
-def execute(path: Path, timeout: int, kernel: str) -> tuple[nbformat.NotebookNode, float, str]:
+def execute(path: Path, timeout: int, kernel: str, cell_times: dict | None = None,
+            client_class: type = _SlicedPollClient) -> tuple[nbformat.NotebookNode, float, str]:
     """Run every cell of ``path`` in a fresh kernel: the executed notebook, seconds, and a note
-    (kernel start, slowest cell)."""
+    (kernel start, slowest cell). ``cell_times``, if given, receives cell index -> seconds;
+    ``client_class`` is the client (``book/stall_check.py`` passes plain nbclient as a control)."""
     nb = nbformat.read(path, as_version=4)
     current = {"index": None}
     starts: dict[int, float] = {}
@@ -135,7 +137,7 @@ def execute(path: Path, timeout: int, kernel: str) -> tuple[nbformat.NotebookNod
         current["index"] = cell_index
         starts[cell_index] = time.perf_counter()
 
-    client = _SlicedPollClient(
+    client = client_class(
         nb, timeout=timeout, kernel_name=kernel, store_widget_state=True,
         resources={"metadata": {"path": str(path.parent)}}, on_cell_start=on_cell_start,
     )
@@ -153,6 +155,8 @@ def execute(path: Path, timeout: int, kernel: str) -> tuple[nbformat.NotebookNod
     end = time.perf_counter()
     marks = sorted(starts.items()) + [(None, end)]
     cells = {i: t1 - t0 for (i, t0), (_, t1) in zip(marks, marks[1:])}   # includes the kernel's cleanup at the end
+    if cell_times is not None:
+        cell_times.update(cells)
     slowest = max(cells, key=cells.get) if cells else None
     first = min(starts.values()) if starts else end
     detail = f"kernel start {first - start:.1f} s" + (f", slowest: cell {slowest + 1} {cells[slowest]:.1f} s" if cells else "")

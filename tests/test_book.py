@@ -86,3 +86,45 @@ def test_failing_notebook_fails_the_build(tmp_path):
     assert "99_broken.ipynb" in proc.stderr and "cell 3" in proc.stderr and "ZeroDivisionError" in proc.stderr
     assert (tmp_path / "out" / "98_fine.html").exists()          # built before the failure...
     assert not (tmp_path / "out" / "index.html").exists()        # ...but no index: the build failed
+
+
+# ---- book/stall_check.py: the headless-stall check (run N times, flag a cell far over its median) ----
+
+STALL = ROOT / "book" / "stall_check.py"
+
+
+def test_stalls_flags_only_cells_far_over_their_median():
+    sys.path.insert(0, str(ROOT / "book"))
+    from stall_check import stalls
+
+    runs = [{"cells": {0: 1.0, 1: 2.0}}, {"cells": {0: 1.2, 1: 2.5}}, {"cells": {0: 1.1, 1: 602.0}}]
+    assert stalls(runs, 60) == [{"run": 2, "cell": 2, "seconds": 602.0, "median": 2.5}]
+    assert stalls(runs[:2], 60) == []
+    assert stalls(runs, 1000) == []
+
+
+def test_stall_check_finds_a_slow_run_and_passes_steady_ones(tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    counter = tmp_path / "count"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# 97 · Slow once"), nbformat.v4.new_code_cell(
+        f"import pathlib, time\np = pathlib.Path({str(counter)!r})\nn = int(p.read_text()) + 1 if p.exists() else 1\n"
+        "p.write_text(str(n))\nif n == 3:\n    time.sleep(4)")]
+    nbformat.write(nb, folder / "97_slow_once.ipynb")
+    env = dict(os.environ, SELFSR_QUICK="1", MPLBACKEND="Agg")
+
+    def check(*args):
+        return subprocess.run([sys.executable, str(STALL), "--notebooks", str(folder), *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    proc = check("--runs", "3", "--stall", "2", "--out", str(tmp_path / "r.json"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr              # the third run's cell stood out by 4 s
+    report = json.loads((tmp_path / "r.json").read_text())
+    found = report["notebooks"]["97_slow_once.ipynb"]["stalls"]
+    assert [(s["run"], s["cell"]) for s in found] == [(2, 2)] and found[0]["seconds"] >= 4
+    assert len(report["notebooks"]["97_slow_once.ipynb"]["seconds"]) == 3
+    counter.write_text("10")                                            # no more slow runs
+    proc = check("--runs", "2", "--stall", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -97,6 +97,8 @@ SCHEDULES: dict[str, dict] = {
     "realworld": dict(mode="pseudo", levels=2, iterations=160_000, growth=(60_000,), fade_in=15_000),
     "course": dict(model="small", iterations=2200, growth=(300, 550), fade_in=50, batch=8, lr=0.03, lr_decay_start=0.6,
                    adv_start=1900, n_train=1000, r1_every=4, sample_every=250, ckpt_every=250),  # Assumed: README
+    "long": dict(model="small", iterations=3300, growth=(300, 550), fade_in=50, batch=8, lr=0.03, lr_decay_start=0.6,
+                 adv_start=2850, n_train=1000, r1_every=4, sample_every=250, ckpt_every=250),  # Assumed: course × 1.5
     "quick": dict(model="tiny", iterations=60, growth=(20, 40), fade_in=10, batch=8, n_train=32, n_test=8,
                   r1_every=4, sample_every=30, ckpt_every=30, log_every=10, ema_decay=0.9, threads=1),
 }
