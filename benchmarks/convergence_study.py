@@ -7,7 +7,8 @@ to ``RESULTS`` (default ``runs/study/results.jsonl``)::
 
     python benchmarks/convergence_study.py --name scb --eval-every 200 --threads 2 \
         --set schedule=course block=scb
-    python benchmarks/convergence_study.py --plot docs/learning_curve.png --names scb,concat
+    python benchmarks/convergence_study.py --plot docs/learning_curve.png --results docs/learning_curve.jsonl \
+        --names course-scb,course-concat,long-scb,long-concat
 
 ``train_s`` is training wall time only (evaluation excluded), on the machine and threads given.
 """
@@ -78,16 +79,20 @@ def plot(results: Path, names: list[str], path: Path) -> None:
 
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-    bicubic = None
+    bicubic, colours, lengths = None, {}, sorted({r["config"]["iterations"] for r in rows if r["name"] in names})
     for name in names:
         mine = [r for r in rows if r["name"] == name and r["stage"] == r["config"]["levels"]]   # ×8 level in
         if not mine:
             continue
         bicubic = mine[0]["psnr_bicubic"]
         key = "psnr_ema" if "psnr_ema" in mine[0] else "psnr_raw"
+        cfg = mine[0]["config"]   # one colour per block, one line style per schedule length
+        colour = colours.setdefault(cfg.get("block"), f"C{len(colours)}")
+        style = ("o-", "s--", "^:", "d-.")[lengths.index(cfg["iterations"]) % 4]
         for ax, x in zip(axes, ("iteration", "train_s")):
-            ax.plot([r[x] / (60 if x == "train_s" else 1) for r in mine], [r[key] for r in mine], "o-",
-                    label=f"{name} ({'EMA' if key == 'psnr_ema' else 'raw'})")
+            ax.plot([r[x] / (60 if x == "train_s" else 1) for r in mine], [r[key] for r in mine], style, color=colour,
+                    label=f"{name} ({'EMA' if key == 'psnr_ema' else 'raw'}, {cfg.get('threads', '?')} thread"
+                          f"{'s' if cfg.get('threads') != 1 else ''})")
     for ax, label in zip(axes, ("iteration", "training wall time (minutes)")):
         if bicubic is not None:
             ax.axhline(bicubic, color="gray", ls="--", label="bicubic")
