@@ -42,7 +42,8 @@ def test_a_reference_G_makes_the_pseudo_pairs_of_stage_2(tmp_path):
 
 
 def test_the_shipped_registry_has_what_the_course_needs():
-    assert {"small-scb", "small-concat", "ff-idt", "cyc", "wild-vanilla", "wild-ff-idt"} <= set(SHIPPED)
+    assert {"small-scb", "small-concat", "long-scb", "long-concat", "ff-idt", "cyc", "wild-vanilla",
+            "wild-ff-idt"} <= set(SHIPPED)
     for e in SHIPPED.values():
         assert (reference.WEIGHTS / e["file"]).stat().st_size < 2_000_000
 
