@@ -199,9 +199,8 @@ def _pretrained(args) -> int:
 
 def _ablate(args) -> int:
     rows = [r.strip() for r in args.rows.split(",")] if args.rows else None
-    results = experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress,
-                                   threads=args.threads)
-    tab = experiments.table(args.experiment, results, args.budget)
+    experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress, threads=args.threads)
+    tab = experiments.table(args.experiment, experiments.collect(args.experiment, args.out, args.budget), args.budget)
     path = experiments.write_table(tab, Path(args.out) / args.experiment)
     print(experiments.markdown(tab))
     print(f"written: {path} (and table.json, table.png)")

@@ -178,6 +178,18 @@ def run_grid(experiment: str, budget: str = "quick", seeds: int = 3, out: str | 
     return results
 
 
+def collect(experiment: str, out: str | Path, budget: str) -> list[dict]:
+    """Every finished ``result.json`` of ``experiment`` at ``budget`` under ``out``, in the table's row
+    order: what a grid produced in pieces (several ``--rows`` runs) adds up to."""
+    found = []
+    for row in EXPERIMENTS[experiment]:
+        for path in sorted((Path(out) / experiment / row.slug).glob("seed*/result.json")):
+            result = json.loads(path.read_text())
+            if result.get("budget") == budget:
+                found.append(result)
+    return found
+
+
 def table(experiment: str, results: list[dict], budget: str = "quick") -> dict:
     """Aggregate seeds: ``{"rows": [...], "columns", "protocol"}``; each row has ``metric: (mean, std)``,
     ``Δ metric: (mean, low, high)`` against the full model (95 % t interval over paired seeds), the paper's."""
@@ -265,4 +277,4 @@ def write_table(tab: dict, folder: str | Path) -> Path:
     return folder / "table.md"
 
 
-__all__ = ["EXPERIMENTS", "BUDGETS", "Row", "run_grid", "run_seed", "table", "markdown", "write_table"]
+__all__ = ["EXPERIMENTS", "BUDGETS", "Row", "run_grid", "run_seed", "collect", "table", "markdown", "write_table"]

@@ -60,3 +60,12 @@ def test_grid_killed_halfway_skips_finished_runs_and_resumes_the_interrupted_one
     tab = json.loads((tmp_path / "table4" / "table.json").read_text())
     assert [r["row"] for r in tab["rows"]] == ["SCB + R1", "SCB + Prog. + R1"]
     assert (tmp_path / "table4" / "table.png").exists()
+    # a grid in pieces: the table has every finished row, not only the ones this call ran
+    other = tmp_path / "table4" / "vanilla-prog-r1" / "seed0"
+    other.mkdir(parents=True)
+    result = json.loads(first.read_text())
+    (other / "result.json").write_text(json.dumps({**result, "row": "Vanilla + Prog. + R1"}))
+    assert main(["ablate", "table4", "--budget", "quick", "--seeds", "1", "--rows", "scb-r1", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    tab = json.loads((tmp_path / "table4" / "table.json").read_text())
+    assert [r["row"] for r in tab["rows"]] == ["Vanilla + Prog. + R1", "SCB + R1", "SCB + Prog. + R1"]
