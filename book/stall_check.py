@@ -35,7 +35,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build import ROOT, BuildError, execute, find_notebooks  # noqa: E402
+from build import ROOT, BuildError, _SlicedPollClient, execute, find_notebooks  # noqa: E402
 
 
 def _spin(stop) -> None:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = find_notebooks(args.notebooks, args.only, None)
     if not notebooks:
         p.error(f"no notebooks matching {args.only} in {args.notebooks}")
-    client = NotebookClient if args.plain else None
+    client = NotebookClient if args.plain else _SlicedPollClient
     stop = mp.Event()
     spinners = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.spin)]
     for s in spinners:
@@ -88,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 cells: dict[int, float] = {}
                 load = os.getloadavg()[0]
                 try:
-                    kwargs = {"client_class": client} if client else {}
-                    _, seconds, _ = execute(nb, args.timeout, "python3", cell_times=cells, **kwargs)
+                    _, seconds, _ = execute(nb, args.timeout, "python3", cell_times=cells, client_class=client)
                     ok = True
                 except BuildError as exc:
                     seconds, ok = float("nan"), False
@@ -114,12 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         found = stalls(done, args.stall)
         bad |= bool(found)
         seconds = [r["seconds"] for r in done]
+        slowest = [max(r["cells"].values(), default=0.0) for r in done]
         loads = [r["load"] for r in runs]
-        report["notebooks"][name] = {"seconds": seconds, "slowest_cell_s": [max(r["cells"].values()) for r in done],
-                                     "load": loads, "stalls": found}
+        report["notebooks"][name] = {"seconds": seconds, "slowest_cell_s": slowest, "load": loads, "stalls": found}
         if seconds:
             print(f"{name:32s} {len(done):4d} {statistics.median(seconds):8.1f} {max(seconds):6.1f} "
-                  f"{max(max(r['cells'].values()) for r in done):10.1f} {min(loads):4.1f}-{max(loads):<4.1f} {len(found)}")
+                  f"{max(slowest):10.1f} {min(loads):4.1f}-{max(loads):<4.1f} {len(found)}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1) + "\n")

@@ -55,7 +55,8 @@ def seed_everything(seed: int) -> None:
 
 def pretrained(name: str, device="cpu"):
     """A shipped reference model in eval mode, its file checked against the registry's sha256:
-    ``"small-scb"``, ``"small-concat"`` (R ×8; ``R(lr)`` upscales), ``"ff-idt"``, ``"cyc"`` (stage-1 G),
+    ``"small-scb"``, ``"small-concat"``, ``"long-scb"``, ``"long-concat"`` (R ×8; ``R(lr)`` upscales),
+    ``"ff-idt"``, ``"cyc"`` (stage-1 G),
     ``"wild-vanilla"``, ``"wild-ff-idt"`` (R ×4, the real-world setting).
     See :mod:`selfsr_edu.reference`."""
     from selfsr_edu.reference import load

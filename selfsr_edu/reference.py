@@ -7,7 +7,8 @@ so a damaged or tampered file is refused, never silently used. Weights are safet
 loading them executes no code.
 
 Names: ``"small-scb"`` and ``"small-concat"`` (R, ×8, trained on SynthFaces, paired DIC
-protocol); ``"ff-idt"`` (the stage-1 flow-field G, FF + Idt) and ``"cyc"`` (the CycleGAN
+protocol, the ``course`` schedule); ``"long-scb"`` and ``"long-concat"`` (the same, trained 1.5× as
+long with the ``long`` schedule); ``"ff-idt"`` (the stage-1 flow-field G, FF + Idt) and ``"cyc"`` (the CycleGAN
 baseline of Table III) on SynthFaces-wild; ``"wild-vanilla"`` and ``"wild-ff-idt"`` (R, ×4, the
 real-world setting: trained on clean bicubic pairs, or on the pseudo pairs of an FF + Idt G;
 Table III's Vanilla and FF + Idt rows, notebook 05). An R trained in the wild setting is scored

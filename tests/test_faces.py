@@ -23,8 +23,6 @@ HAS_FACES = importlib.util.find_spec("dlib") is not None and importlib.util.find
 needs_faces = pytest.mark.skipif(not HAS_FACES, reason="needs the faces extra (dlib-bin, face-recognition-models)")
 
 
-
-
 def pose(theta, s, tx, ty):
     """By hand: the 3×3 matrix of x ↦ s R(θ) x + t."""
     c, n = math.cos(theta), math.sin(theta)
