@@ -190,12 +190,19 @@ def collect(experiment: str, out: str | Path, budget: str) -> list[dict]:
     return found
 
 
+#: Every metric a table can have, in column order, with what its chart's y axis measures and which way is better.
+AXIS_LABELS = {"PSNR": "PSNR, dB (higher is better)", "SSIM": "SSIM, 0–1 (higher is better)",
+               "SWD SR-HR": "sliced Wasserstein distance (lower is better)",
+               "SWD G-LR": "sliced Wasserstein distance (lower is better)",
+               "colour shift": "ΔE*ab of the mean Lab colour (lower is better)",
+               "truth L1 (low-pass)": "L1 on [0, 1] pixels (lower is better)"}
+
+
 def table(experiment: str, results: list[dict], budget: str = "quick") -> dict:
     """Aggregate seeds: ``{"rows": [...], "columns", "protocol"}``; each row has ``metric: (mean, std)``,
     ``Δ metric: (mean, low, high)`` against the full model (95 % t interval over paired seeds), the paper's."""
     rows = EXPERIMENTS[experiment]
-    metrics = [k for k in ("PSNR", "SSIM", "SWD SR-HR", "SWD G-LR", "colour shift", "truth L1 (low-pass)")
-               if any(k in r for r in results)]
+    metrics = [k for k in AXIS_LABELS if any(k in r for r in results)]
     by_row = {r.name: {res["seed"]: res for res in results if res["row"] == r.name} for r in rows}
     full = by_row[rows[-1].name]
     out = []
@@ -267,6 +274,7 @@ def write_table(tab: dict, folder: str | Path) -> Path:
         ax.bar(range(len(rows)), [r[m][0] for r in rows], yerr=[r[m][1] for r in rows], capsize=4, color="tab:blue")
         ax.set_xticks(range(len(rows)), [r["row"] for r in rows], rotation=25, ha="right", fontsize=8)
         ax.set_title(m)
+        ax.set_ylabel(AXIS_LABELS[m], fontsize=8)
         if m in ("PSNR", "SSIM"):
             lo = min(r[m][0] - r[m][1] for r in rows)
             ax.set_ylim(lo - 0.1 * abs(lo) if m == "SSIM" else lo - 1.0, None)
