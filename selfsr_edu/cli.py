@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "writes table.md, table.json and table.png under OUT/EXPERIMENT.")
     p.add_argument("experiment", choices=sorted(experiments.EXPERIMENTS), help="which table")
     p.add_argument("--budget", default="quick", choices=sorted(experiments.BUDGETS),
-                   help="quick (minutes on a CPU), course (hours on a CPU) or paper (GPUs)")
+                   help="quick (minutes on a CPU), course (hours on a CPU), short (course at half length) or paper (GPUs)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
     p.add_argument("--out", default="runs/ablate", help="folder of the grid's runs (default runs/ablate)")
     p.add_argument("--rows", help="comma-separated row names to run (default: all)")

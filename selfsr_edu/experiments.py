@@ -4,7 +4,8 @@
 
 An *experiment* is a list of rows; a row is a set of config overrides, for stage 2 and,
 in Table III, for a stage-1 run before it (the two-stage real-world pipeline). A *budget*
-names the schedules: ``quick`` (tests, notebooks), ``course`` (a CPU), ``paper`` (GPUs).
+names the schedules: ``quick`` (tests, notebooks), ``course`` (a CPU), ``short`` (the course schedules at
+half length), ``paper`` (GPUs).
 Runs land in ``OUT/<experiment>/<row>/seed<k>/`` (``degradation/`` and ``sr/`` run folders
 and the seed's ``result.json``): finished seeds are skipped, interrupted runs resumed, so a
 grid can be produced in pieces. :func:`table` aggregates: mean ± std over seeds per metric,
@@ -71,6 +72,11 @@ BUDGETS: dict[str, dict] = {
     "quick": {"sr": ("quick", {}), "sr-x4": ("quick", {"growth": (30,), "fade_in": 10}),
               "degradation": ("quick", {"iterations": 150})},
     "course": {"sr": ("course", {}), "sr-x4": ("course", {}), "degradation": ("course", {})},
+    # Assumed: the course schedules at half length (every iteration count halved, the rest unchanged), for a
+    # grid that does not fit the course budget on a CPU (Table IV's unpaired half): about half the CPU time.
+    "short": {"sr": ("course", {"iterations": 1100, "growth": (150, 275), "fade_in": 25, "adv_start": 950}),
+              "sr-x4": ("course", {"iterations": 1100, "growth": (150,), "fade_in": 25, "adv_start": 950}),
+              "degradation": ("course", {"iterations": 1500})},
     "paper": {"sr": ("paper", {}), "sr-x4": ("realworld", {}), "degradation": ("paper", {})},
 }
 

@@ -69,3 +69,19 @@ def test_grid_killed_halfway_skips_finished_runs_and_resumes_the_interrupted_one
                  "--no-progress"]) == 0
     tab = json.loads((tmp_path / "table4" / "table.json").read_text())
     assert [r["row"] for r in tab["rows"]] == ["Vanilla + Prog. + R1", "SCB + R1", "SCB + Prog. + R1"]
+
+
+@pytest.mark.parametrize("experiment", sorted(experiments.EXPERIMENTS))
+def test_short_budget_is_the_course_schedule_at_half_length(experiment, tmp_path):
+    from selfsr_edu.train import stage1
+
+    for row in experiments.EXPERIMENTS[experiment]:
+        course = experiments._sr_config(row, "course", 0, tmp_path / "c", False)
+        short = experiments._sr_config(row, "short", 0, tmp_path / "s", False)
+        assert short.iterations * 2 == course.iterations and short.adv_start * 2 == course.adv_start
+        assert [g * 2 for g in short.growth] == list(course.growth)
+        assert short.fade_in * 2 == course.fade_in and short.levels == course.levels and short.mode == course.mode
+        assert (short.model, short.block, short.progressive, short.r1, short.lr, short.batch) == \
+            (course.model, course.block, course.progressive, course.r1, course.lr, course.batch)
+    name, extra = experiments.BUDGETS["short"]["degradation"]
+    assert stage1.schedule(name, **extra).iterations * 2 == stage1.schedule("course").iterations
