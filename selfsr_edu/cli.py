@@ -170,12 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "writes table.md, table.json and table.png under OUT/EXPERIMENT.")
     p.add_argument("experiment", choices=sorted(experiments.EXPERIMENTS), help="which table")
     p.add_argument("--budget", default="quick", choices=sorted(experiments.BUDGETS),
-                   help="quick (minutes on a CPU), course (hours on a CPU), short (course at half length) or paper (GPUs)")
+                   help="quick (minutes on a CPU), course (hours on a CPU), short (course at half length) or "
+                        "paper (GPUs)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
     p.add_argument("--out", default="runs/ablate", help="folder of the grid's runs (default runs/ablate)")
     p.add_argument("--rows", help="comma-separated row names to run (default: all)")
     p.add_argument("--threads", type=int, help="torch CPU threads per run (1 is often fastest on a busy machine)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--table-only", action="store_true",
+                   help="train nothing: write and print the table of the seeds already finished under OUT")
     p.set_defaults(func=_ablate)
     return parser
 
@@ -199,8 +202,15 @@ def _pretrained(args) -> int:
 
 def _ablate(args) -> int:
     rows = [r.strip() for r in args.rows.split(",")] if args.rows else None
-    experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress, threads=args.threads)
-    tab = experiments.table(args.experiment, experiments.collect(args.experiment, args.out, args.budget), args.budget)
+    if not args.table_only:
+        experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress,
+                             threads=args.threads)
+    found = experiments.collect(args.experiment, args.out, args.budget)
+    if not found:
+        print(f"error: no finished {args.experiment} seed at budget {args.budget} under {args.out} "
+              f"(looked for {args.out}/{args.experiment}/<row>/seed<k>/result.json)", file=sys.stderr)
+        return 2
+    tab = experiments.table(args.experiment, found, args.budget, args.out)
     path = experiments.write_table(tab, Path(args.out) / args.experiment)
     print(experiments.markdown(tab))
     print(f"written: {path} (and table.json, table.png)")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 import re
 import time
 from dataclasses import dataclass, field
@@ -96,6 +98,15 @@ def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool, thre
     return stage2.schedule(name, out=str(out), seed=seed, progress=progress, threads=threads, **over)
 
 
+def hardware(threads: int | None = None) -> str:
+    """Where a run trains, for its ``result.json``: the CUDA device's name, else cores, architecture and threads."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} (CUDA), torch {torch.__version__}"
+    used = threads or torch.get_num_threads()
+    return (f"{os.cpu_count()}-core {platform.machine()} CPU, {used} thread{'s' if used > 1 else ''}, "
+            f"torch {torch.__version__}")
+
+
 def _fit_or_resume(stage, cfg, data=None):
     """Train ``cfg`` in its run folder: skip when finished, resume when interrupted, else start."""
     from selfsr_edu.train import loop
@@ -123,7 +134,9 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
     result_file = folder / "result.json"
     if result_file.exists():
         return json.loads(result_file.read_text())
-    t0, result = time.time(), {"row": row.name, "seed": seed, "budget": budget}
+    t0, result = time.time(), {"row": row.name, "seed": seed, "budget": budget, "hardware": hardware(threads),
+                               "command": f"python -m selfsr_edu ablate {experiment} --budget {budget} --seeds "
+                                          f"{seed + 1} --rows {row.slug} --out {out}"}
     cfg = _sr_config(row, budget, seed, folder / "sr", progress, threads)
     if row.degradation is not None or experiment == "table3":
         name, extra = BUDGETS[budget]["degradation"]
@@ -204,7 +217,7 @@ AXIS_LABELS = {"PSNR": "PSNR, dB (higher is better)", "SSIM": "SSIM, 0–1 (high
                "truth L1 (low-pass)": "L1 on [0, 1] pixels (lower is better)"}
 
 
-def table(experiment: str, results: list[dict], budget: str = "quick") -> dict:
+def table(experiment: str, results: list[dict], budget: str = "quick", folder: str | Path | None = None) -> dict:
     """Aggregate seeds: ``{"rows": [...], "columns", "protocol"}``; each row has ``metric: (mean, std)``,
     ``Δ metric: (mean, low, high)`` against the full model (95 % t interval over paired seeds), the paper's."""
     rows = EXPERIMENTS[experiment]
@@ -233,7 +246,13 @@ def table(experiment: str, results: list[dict], budget: str = "quick") -> dict:
                 f"8-bit, {'4' if experiment == 'table3' else '8'}-px crop; SWD: Laplacian-pyramid sliced "
                 f"Wasserstein (weight-free stand-in for FID); Δ: paired difference to {rows[-1].name} over seeds, "
                 f"95 % t interval; paper: {'real-world faces' if experiment == 'table3' else 'CelebA'}")
-    return {"experiment": experiment, "budget": budget, "metrics": metrics, "rows": out, "protocol": protocol}
+    used = [res for res in results if res["row"] in by_row]
+    provenance = {"runs": len(used), "seconds": round(sum(res.get("seconds", 0.0) for res in used), 1),
+                  "hardware": sorted({res.get("hardware", "not recorded") for res in used}),
+                  "command": f"python -m selfsr_edu ablate {experiment} --budget {budget} --seeds "
+                             f"{1 + max((res['seed'] for res in used), default=0)} --out {folder or 'OUT'}"}
+    return {"experiment": experiment, "budget": budget, "metrics": metrics, "rows": out, "protocol": protocol,
+            "provenance": provenance}
 
 
 def _mean(v):
@@ -259,7 +278,12 @@ def markdown(tab: dict) -> str:
                    f"{r[f'Δ {m}'][0]:+.3g} [{r[f'Δ {m}'][1]:+.3g}, {r[f'Δ {m}'][2]:+.3g}]") for m in tab["metrics"][:2]]
         cells += [f"{r['paper'][c]:g}" if c in r["paper"] else "—" for c in paper_cols]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + f"\n\n{tab['protocol']}\n"
+    text = "\n".join(lines) + f"\n\n{tab['protocol']}\n"
+    if "provenance" in tab:
+        pv = tab["provenance"]
+        text += (f"\n{pv['runs']} runs, {pv['seconds'] / 3600:.1f} h of wall time recorded in their result.json "
+                 f"files, on: {'; '.join(pv['hardware'])}. Reproduce: `{pv['command']}`\n")
+    return text
 
 
 def write_table(tab: dict, folder: str | Path) -> Path:
@@ -291,4 +315,5 @@ def write_table(tab: dict, folder: str | Path) -> Path:
     return folder / "table.md"
 
 
-__all__ = ["EXPERIMENTS", "BUDGETS", "Row", "run_grid", "run_seed", "collect", "table", "markdown", "write_table"]
+__all__ = ["EXPERIMENTS", "BUDGETS", "Row", "hardware", "run_grid", "run_seed", "collect", "table", "markdown",
+           "write_table"]

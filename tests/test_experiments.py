@@ -1,6 +1,7 @@
 """Ablation grids: aggregation by hand; a grid killed halfway skips what finished and resumes the rest."""
 import json
 import math
+import os
 
 import pytest
 
@@ -60,6 +61,12 @@ def test_grid_killed_halfway_skips_finished_runs_and_resumes_the_interrupted_one
     tab = json.loads((tmp_path / "table4" / "table.json").read_text())
     assert [r["row"] for r in tab["rows"]] == ["SCB + R1", "SCB + Prog. + R1"]
     assert (tmp_path / "table4" / "table.png").exists()
+    record = json.loads(first.read_text())                       # each seed says where it ran and how to redo it
+    assert record["hardware"].startswith(f"{os.cpu_count()}-core ") or "(CUDA)" in record["hardware"]
+    assert record["command"] == f"python -m selfsr_edu ablate table4 --budget quick --seeds 1 --rows scb-r1 --out {tmp_path}"
+    seconds = [json.loads(f.read_text())["seconds"] for f in (tmp_path / "table4").glob("*/seed0/result.json")]
+    assert tab["provenance"]["runs"] == 2 and tab["provenance"]["seconds"] == pytest.approx(sum(seconds), abs=0.11)
+    assert tab["provenance"]["hardware"] == [record["hardware"]] and "2 runs" in out
     # a grid in pieces: the table has every finished row, not only the ones this call ran
     other = tmp_path / "table4" / "vanilla-prog-r1" / "seed0"
     other.mkdir(parents=True)
@@ -69,6 +76,11 @@ def test_grid_killed_halfway_skips_finished_runs_and_resumes_the_interrupted_one
                  "--no-progress"]) == 0
     tab = json.loads((tmp_path / "table4" / "table.json").read_text())
     assert [r["row"] for r in tab["rows"]] == ["Vanilla + Prog. + R1", "SCB + R1", "SCB + Prog. + R1"]
+    # --table-only trains nothing (seed 1 is missing everywhere and stays missing) and refuses an empty folder
+    assert main(["ablate", "table4", "--budget", "quick", "--seeds", "2", "--out", str(tmp_path), "--table-only"]) == 0
+    assert not list((tmp_path / "table4").glob("*/seed1")) and "| SCB + R1 | 1 |" in capsys.readouterr().out
+    assert main(["ablate", "table4", "--budget", "course", "--out", str(tmp_path), "--table-only"]) == 2
+    assert "no finished table4 seed at budget course" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("experiment", sorted(experiments.EXPERIMENTS))
