@@ -134,10 +134,10 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
     result_file = folder / "result.json"
     if result_file.exists():
         return json.loads(result_file.read_text())
-    t0, result = time.time(), {"row": row.name, "seed": seed, "budget": budget, "hardware": hardware(threads),
+    cfg = _sr_config(row, budget, seed, folder / "sr", progress, threads)
+    t0, result = time.time(), {"row": row.name, "seed": seed, "budget": budget, "hardware": hardware(cfg.threads),
                                "command": f"python -m selfsr_edu ablate {experiment} --budget {budget} --seeds "
                                           f"{seed + 1} --rows {row.slug} --out {out}"}
-    cfg = _sr_config(row, budget, seed, folder / "sr", progress, threads)
     if row.degradation is not None or experiment == "table3":
         name, extra = BUDGETS[budget]["degradation"]
         dcfg = stage1.schedule(name, out=str(folder / "degradation"), seed=seed, progress=progress, threads=threads,
