@@ -95,7 +95,9 @@ def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool, thre
         over["degradation"] = str(Path(out).parent / "degradation")
     if row.sr.get("levels") == 2 and name not in ("realworld",):
         over.setdefault("growth", tuple(stage2.SCHEDULES[name].get("growth", (0, 0)))[:1])
-    return stage2.schedule(name, out=str(out), seed=seed, progress=progress, threads=threads, **over)
+    if threads is not None:                   # else the schedule's own (quick: 1 thread)
+        over["threads"] = threads
+    return stage2.schedule(name, out=str(out), seed=seed, progress=progress, **over)
 
 
 def hardware(threads: int | None = None) -> str:
@@ -140,8 +142,9 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
                                           f"{seed + 1} --rows {row.slug} --out {out}"}
     if row.degradation is not None or experiment == "table3":
         name, extra = BUDGETS[budget]["degradation"]
-        dcfg = stage1.schedule(name, out=str(folder / "degradation"), seed=seed, progress=progress, threads=threads,
-                               **{**extra, **(row.degradation or {"method": "ff"})})
+        dcfg = stage1.schedule(name, out=str(folder / "degradation"), seed=seed, progress=progress,
+                               **{**extra, **(row.degradation or {"method": "ff"}),
+                                  **({"threads": threads} if threads is not None else {})})
         data1 = stage1.load_data(dcfg)
         if row.degradation is not None:
             _fit_or_resume(stage1, dcfg, data1)

@@ -97,3 +97,13 @@ def test_short_budget_is_the_course_schedule_at_half_length(experiment, tmp_path
             (course.model, course.block, course.progressive, course.r1, course.lr, course.batch)
     name, extra = experiments.BUDGETS["short"]["degradation"]
     assert stage1.schedule(name, **extra).iterations * 2 == stage1.schedule("course").iterations
+
+
+def test_a_grid_keeps_the_schedules_threads_unless_told(tmp_path):
+    from selfsr_edu.train import stage2
+
+    row = experiments.EXPERIMENTS["table4"][0]
+    assert stage2.schedule("quick").threads == 1
+    assert experiments._sr_config(row, "quick", 0, tmp_path / "q", False).threads == 1   # quick: one thread
+    assert experiments._sr_config(row, "quick", 0, tmp_path / "q", False, threads=2).threads == 2
+    assert experiments._sr_config(row, "course", 0, tmp_path / "c", False).threads == stage2.schedule("course").threads
