@@ -205,6 +205,8 @@ def _ablate(args) -> int:
     if not args.table_only:
         experiments.run_grid(args.experiment, args.budget, args.seeds, args.out, rows, args.progress,
                              threads=args.threads)
+        if experiments.processes()[0] > 0:     # torchrun: rank 0 writes and prints the table
+            return 0
     found = experiments.collect(args.experiment, args.out, args.budget)
     if not found:
         print(f"error: no finished {args.experiment} seed at budget {args.budget} under {args.out} "

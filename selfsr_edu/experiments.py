@@ -100,12 +100,21 @@ def _sr_config(row: Row, budget: str, seed: int, out: Path, progress: bool, thre
     return stage2.schedule(name, out=str(out), seed=seed, progress=progress, **over)
 
 
+def processes() -> tuple[int, int]:
+    """``(rank, world size)`` when launched by torchrun, else ``(0, 1)``. Under torchrun every process runs the
+    whole grid (each run is one DDP training); only rank 0 writes ``result.json`` files and tables."""
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def hardware(threads: int | None = None) -> str:
-    """Where a run trains, for its ``result.json``: the CUDA device's name, else cores, architecture and threads."""
+    """Where a run trains, for its ``result.json``: the CUDA device's name, else cores, architecture and threads;
+    with the number of DDP processes when there are several."""
+    world = processes()[1]
+    ddp = f" × {world} DDP processes" if world > 1 else ""
     if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name()} (CUDA), torch {torch.__version__}"
+        return f"{torch.cuda.get_device_name()} (CUDA){ddp}, torch {torch.__version__}"
     used = threads or torch.get_num_threads()
-    return (f"{os.cpu_count()}-core {platform.machine()} CPU, {used} thread{'s' if used > 1 else ''}, "
+    return (f"{os.cpu_count()}-core {platform.machine()} CPU, {used} thread{'s' if used > 1 else ''}{ddp}, "
             f"torch {torch.__version__}")
 
 
@@ -158,8 +167,9 @@ def run_seed(experiment: str, row: Row, budget: str, seed: int, out: Path, progr
     _fit_or_resume(stage2, cfg)
     result.update(_score_sr(*load_sr(folder / "sr"), wild=experiment == "table3"))
     result["seconds"] = round(time.time() - t0, 1)
-    folder.mkdir(parents=True, exist_ok=True)
-    result_file.write_text(json.dumps(result, indent=2))
+    if processes()[0] == 0:                        # under torchrun the other ranks score too, but write nothing
+        folder.mkdir(parents=True, exist_ok=True)
+        result_file.write_text(json.dumps(result, indent=2))
     return result
 
 
@@ -193,7 +203,7 @@ def run_grid(experiment: str, budget: str = "quick", seeds: int = 3, out: str | 
         raise ValueError(f"--rows: unknown row in {rows}; rows are {[r.slug for r in EXPERIMENTS[experiment]]}")
     jobs = [(r, s) for r in chosen for s in range(seeds)]
     results = []
-    with tqdm(jobs, desc=f"{experiment} ({budget})", unit="run", disable=not progress) as bar:
+    with tqdm(jobs, desc=f"{experiment} ({budget})", unit="run", disable=not progress or processes()[0] > 0) as bar:
         for row, seed in bar:
             bar.set_postfix_str(f"{row.name}, seed {seed}")
             results.append(run_seed(experiment, row, budget, seed, Path(out), threads=threads))

@@ -51,3 +51,21 @@ def test_two_gloo_processes_keep_identical_weights(tmp_path):
     assert not torch.equal(moved["stem.weight"], R0.state_dict()["stem.weight"])
     # only rank 0 wrote the run folder's checkpoint
     assert (tmp_path / "run" / "checkpoints" / "latest").exists()
+
+
+def test_an_ablation_grid_under_torchrun_is_written_and_printed_once(tmp_path):
+    """Every rank runs the grid (each run one DDP training); only rank 0 writes result.json and the table."""
+    import json
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("WORLD_SIZE", None)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+           f"--master_port={_free_port()}", "-m", "selfsr_edu", "ablate", "table4", "--budget", "quick",
+           "--seeds", "1", "--rows", "scb-prog-r1", "--out", str(tmp_path), "--threads", "1", "--no-progress"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count("| SCB + Prog. + R1 | 1 |") == 1 and proc.stdout.count("written:") == 1
+    result = json.loads((tmp_path / "table4" / "scb-prog-r1" / "seed0" / "result.json").read_text())
+    assert "× 2 DDP processes" in result["hardware"] and result["PSNR"] > 0
+    # only rank 0 wrote the run folder
+    assert (tmp_path / "table4" / "scb-prog-r1" / "seed0" / "sr" / "checkpoints" / "latest").exists()
