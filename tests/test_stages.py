@@ -153,3 +153,28 @@ def test_l_rec_only_warm_up_leaves_D_alone_until_adv_start(tmp_path):
     from safetensors.torch import load_file
     D2 = load_file(str(latest_checkpoint(tmp_path / "w").parent / "step_0000002" / "D.safetensors"))
     assert all(torch.equal(D0[k], D2[k]) for k in D0) and step2["step"] == 2
+
+
+@pytest.mark.parametrize("method", ["ff", "cyc_idt"])
+def test_stage1_g_step_leaves_the_critics_gradients_alone(wild, method):
+    """After one iteration, each critic's .grad is exactly its own D-step gradient (Eq. 2), recomputed here
+    by hand from a copy taken before the step: the G step (Eq. 5 / CycleGAN) adds nothing to it."""
+    import copy
+
+    from selfsr_edu.losses import lr_adversarial_d_loss
+
+    cfg = deg_cfg(None, method=method)
+    state = stage1.init(cfg, wild, DistContext())
+    batch = stage1.draw_batch(wild, cfg, 0, state.ctx)
+    before = copy.deepcopy(state.modules)
+    stage1.step(state, batch, 0)
+    m = before
+    fake = (m["G"](batch["clean"]).lr if method == "ff" else m["G"](batch["clean"])).detach()
+    loss = lr_adversarial_d_loss(m["D"](batch["real"]), m["D"](fake))
+    if method != "ff":
+        loss = loss + lr_adversarial_d_loss(m["D_clean"](batch["clean"]), m["D_clean"](m["F"](batch["real"]).detach()))
+    loss.backward()
+    for name in [k for k in m if k.startswith("D")]:
+        for (k, p_ref), p in zip(m[name].named_parameters(), state.modules[name].parameters()):
+            assert p.requires_grad, f"{name}.{k} left frozen"
+            torch.testing.assert_close(p.grad, p_ref.grad, rtol=1e-5, atol=1e-7, msg=f"{name}.{k}")

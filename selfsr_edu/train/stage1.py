@@ -130,6 +130,7 @@ def step(state: State, batch: dict, t: int) -> dict:
                   + lr_adversarial_d_loss(m["D_clean"](clean), m["D_clean"](fake_clean.detach()))}
     optimise(state, "D", losses["D"], t)
 
+    critics = [m[k].requires_grad_(False) for k in ("D", "D_clean") if k in m]   # G's gradients only, not D's
     if cfg.method == "ff":
         losses["adv"] = lr_adversarial_g_loss(m["D"](fake))
         losses["idt"] = identity_loss(out.intermediate, clean)                                 # Eq. 3
@@ -143,6 +144,8 @@ def step(state: State, batch: dict, t: int) -> dict:
         if cfg.method == "cyc_idt":
             losses["idt"] = identity_loss(fake, clean)          # Eq. 3 on CycleGAN's output (no intermediate)
             losses["G"] = losses["G"] + cfg.lambda_idt * losses["idt"]
+    for critic in critics:
+        critic.requires_grad_(True)
     optimise(state, "G", losses["G"], t)
     return losses
 
