@@ -34,6 +34,17 @@ import torch
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
+def t975(df: int) -> float:
+    """t_{0.975, df}: the table above for df ≤ 9, else scipy's Student t (scipy comes with scikit-image)."""
+    if df < 1:
+        raise ValueError(f"a t interval needs at least 2 seeds (df ≥ 1), got df={df}")
+    if df in T975:
+        return T975[df]
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
+
+
 @dataclass
 class Row:
     """One row of an ablation table: stage-2 overrides, an optional stage-1 run, the paper's numbers."""
@@ -250,9 +261,7 @@ def table(experiment: str, results: list[dict], budget: str = "quick", folder: s
             entry[m] = (_mean(vals), _std(vals))
             diffs = [seeds[k][m] - full[k][m] for k in seeds if k in full and m in full[k]]
             if diffs and r is not rows[-1]:
-                mean, half = _mean(diffs), (T975.get(len(diffs) - 1, 1.96) * _std(diffs) / math.sqrt(len(diffs))
-                                            if len(diffs) > 1 else math.nan)
-                entry[f"Δ {m}"] = (mean, mean - half, mean + half)
+                entry[f"Δ {m}"] = _interval(diffs)
         out.append(entry)
     scale = "×4, 16 → 64, truly degraded wild LR" if experiment == "table3" else "×8, 16 → 128, DIC protocol"
     protocol = (f"{experiment}, budget {budget}: SynthFaces held-out faces, {scale}; PSNR/SSIM on Y (BT.601), "
@@ -266,6 +275,31 @@ def table(experiment: str, results: list[dict], budget: str = "quick", folder: s
                              f"{1 + max((res['seed'] for res in used), default=0)} --out {folder or 'OUT'}"}
     return {"experiment": experiment, "budget": budget, "metrics": metrics, "rows": out, "protocol": protocol,
             "provenance": provenance}
+
+
+def _interval(diffs: list[float]) -> tuple[float, float, float]:
+    """``(mean, low, high)``: d̄ ± t_{0.975, n−1}·s/√n over per-seed differences (NaN bounds for one seed)."""
+    mean = _mean(diffs)
+    half = t975(len(diffs) - 1) * _std(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+    return mean, mean - half, mean + half
+
+
+def paired_difference(results: list[dict], row: str, against: str, metric: str) -> dict:
+    """``row − against`` for ``metric``, paired by seed, over the seeds both rows have: the per-seed differences,
+    their mean and its 95 % t interval. :func:`table` does this against the full model; this compares any two
+    rows (Table III's Cyc → Cyc + Idt, say)."""
+    by = {name: {r["seed"]: r for r in results if r["row"] == name and metric in r} for name in (row, against)}
+    for name in (row, against):
+        if not by[name]:
+            raise ValueError(f"no finished seed of row {name!r} has {metric!r}; rows present: "
+                             f"{sorted({r['row'] for r in results})}")
+    seeds = sorted(set(by[row]) & set(by[against]))
+    if not seeds:
+        raise ValueError(f"rows {row!r} and {against!r} share no seed: {sorted(by[row])} vs {sorted(by[against])}")
+    diffs = [by[row][k][metric] - by[against][k][metric] for k in seeds]
+    mean, low, high = _interval(diffs)
+    return {"row": row, "against": against, "metric": metric, "seeds": seeds, "per_seed": diffs,
+            "mean": mean, "low": low, "high": high}
 
 
 def _mean(v):

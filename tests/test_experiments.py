@@ -107,3 +107,27 @@ def test_a_grid_keeps_the_schedules_threads_unless_told(tmp_path):
     assert experiments._sr_config(row, "quick", 0, tmp_path / "q", False).threads == 1   # quick: one thread
     assert experiments._sr_config(row, "quick", 0, tmp_path / "q", False, threads=2).threads == 2
     assert experiments._sr_config(row, "course", 0, tmp_path / "c", False).threads == stage2.schedule("course").threads
+
+
+def test_paired_difference_between_any_two_rows_by_hand():
+    # Table III's Cyc → Cyc + Idt: not against the full model, so table() does not give it
+    cyc = [{"row": "Cyc", "seed": s, "PSNR": p} for s, p in enumerate((20.0, 20.5, 21.0, 19.0))]
+    idt = [{"row": "Cyc + Idt", "seed": s, "PSNR": p} for s, p in enumerate((21.0, 21.0, 21.5))]   # no seed 3
+    d = experiments.paired_difference(cyc + idt, "Cyc + Idt", "Cyc", "PSNR")
+    assert d["seeds"] == [0, 1, 2] and d["per_seed"] == pytest.approx([1.0, 0.5, 0.5])
+    sd = math.sqrt(((1.0 - 2 / 3) ** 2 + 2 * (0.5 - 2 / 3) ** 2) / 2)
+    half = 4.303 * sd / math.sqrt(3)                               # t_{0.975, 2} from a printed t table
+    assert (d["mean"], d["low"], d["high"]) == pytest.approx((2 / 3, 2 / 3 - half, 2 / 3 + half), abs=1e-9)
+    one = experiments.paired_difference(cyc + idt[:1], "Cyc + Idt", "Cyc", "PSNR")
+    assert one["mean"] == 1.0 and math.isnan(one["low"])          # one seed: no interval, not a fake one
+    with pytest.raises(ValueError, match="FF \\+ Idt"):
+        experiments.paired_difference(cyc, "FF + Idt", "Cyc", "PSNR")
+    with pytest.raises(ValueError, match="share no seed"):
+        experiments.paired_difference(cyc[:1] + idt[1:], "Cyc + Idt", "Cyc", "PSNR")
+
+
+def test_t_quantile_beyond_the_small_table():
+    # printed t tables: t_{0.975, 10} = 2.228, t_{0.975, 20} = 2.086, t_{0.975, 30} = 2.042 (not the normal 1.96)
+    assert [round(experiments.t975(df), 3) for df in (2, 10, 20, 30)] == [4.303, 2.228, 2.086, 2.042]
+    with pytest.raises(ValueError, match="2 seeds"):
+        experiments.t975(0)
